@@ -1,0 +1,90 @@
+# dsvm-image: the README's commands.
+#   make image   build the CPU image with Packer (docker source) and test it
+#   make test    everything CI runs (.ci/run calls it)
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON   ?= python3
+VENV     ?= .venv
+BIN      := $(VENV)/bin
+DISTROS  ?= debian12 debian13
+DISTRO   ?= debian12
+VARIANT  ?= cpu
+CA_BUNDLE ?= /etc/ssl/certs/ca-certificates.crt
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+# Molecule writes an ansible.cfg of its own; this keeps dsvm.image resolving to
+# the working tree there too.
+export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.collections:$(HOME)/.ansible/collections:/usr/share/ansible/collections
+export DSVM_HOST_CA_BUNDLE := $(CA_BUNDLE)
+# Molecule writes its state under ~/.ansible; keep it out of the way of users.
+export ANSIBLE_LOCAL_TEMP := $(CURDIR)/.ansible/tmp
+TIMED := tools/timed
+
+.PHONY: help venv docker base-images lint unit molecule molecule-base molecule-cpu \
+        image packer-validate collection test clean
+
+help:
+	@sed -n 's/^#   //p' Makefile
+	@echo "Other targets: venv docker base-images lint unit molecule image packer-validate collection clean"
+
+# Python tools, pinned in pyproject.toml; rebuilt when it changes.
+$(BIN)/.stamp: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check 'pip==25.3'
+	$(BIN)/python -m pip install -q --disable-pip-version-check --group dev
+	mkdir -p .collections/ansible_collections/dsvm
+	ln -sfn ../../.. .collections/ansible_collections/dsvm/image
+	touch $@
+venv: $(BIN)/.stamp
+
+# docker.io, debootstrap and packer from Debian if missing; dockerd started.
+docker:
+	tools/ensure-host.sh
+
+# systemd base images from Debian's archive, rebuilt only when their recipe changes.
+base-images: docker
+	tools/build-base-image.sh $(DISTROS)
+
+lint: venv
+	yamllint --strict .
+	ansible-lint
+	ruff check .
+	ruff format --check .
+	packer fmt -check -diff packer
+	$(BIN)/python tools/check_argument_specs.py roles
+	$(MAKE) --no-print-directory packer-validate
+
+packer-validate:
+	tools/packer-validate.sh
+
+unit: venv base-images
+	pytest tests/unit
+
+molecule-base: venv base-images
+	for d in $(DISTROS); do \
+	  (cd roles/base && MOLECULE_DISTRO=$$d molecule test) || exit 1; \
+	done
+molecule-cpu: venv base-images
+	for d in $(DISTROS); do MOLECULE_DISTRO=$$d molecule test -s cpu || exit 1; done
+molecule: molecule-base molecule-cpu
+
+# Packer (docker source): site.yml, the acceptance suite, cleanup, commit, tag.
+image: venv base-images
+	tools/packer-build.sh $(VARIANT) $(DISTRO)
+
+collection: venv
+	tools/check-collection.sh
+
+test: venv
+	$(TIMED) base-images $(MAKE) --no-print-directory base-images
+	$(TIMED) lint $(MAKE) --no-print-directory lint
+	$(TIMED) unit $(MAKE) --no-print-directory unit
+	$(TIMED) collection $(MAKE) --no-print-directory collection
+	$(TIMED) molecule-base $(MAKE) --no-print-directory molecule-base
+	$(TIMED) molecule-cpu $(MAKE) --no-print-directory molecule-cpu
+	$(TIMED) image $(MAKE) --no-print-directory image
+
+clean:
+	rm -rf $(VENV) .collections .ansible build packer-manifest.json

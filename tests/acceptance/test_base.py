@@ -1,0 +1,105 @@
+"""The base layer: packages, locale, time zone, CA certificates, users, motd, dsvm-info."""
+
+import json
+
+import pytest
+
+pytestmark = pytest.mark.base
+
+# Every certificate of a PEM file must be in the system bundle.
+CERTS_IN_BUNDLE = r"""
+import re, sys
+pem = re.compile(r"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.S)
+norm = lambda s: re.sub(r"\s+", "", s)
+bundle = {norm(c) for c in pem.findall(open("/etc/ssl/certs/ca-certificates.crt").read())}
+certs = [norm(c) for c in pem.findall(open(sys.argv[1]).read())]
+missing = [i for i, c in enumerate(certs) if c not in bundle]
+print(len(certs), len(missing))
+"""
+
+
+def test_manifest_names_a_known_variant(manifest):
+    assert manifest["image"]["variant"] in ("cpu", "gpu")
+    assert "base" in manifest["roles"]
+
+
+def test_base_packages_installed(host, base_settings):
+    missing = [p for p in base_settings["packages"] if not host.package(p).is_installed]
+    assert base_settings["packages"], "the manifest lists no base packages"
+    assert not missing, f"base packages not installed: {missing}"
+
+
+def test_dsvm_info_reports_installed_versions(host, manifest):
+    out = host.check_output("dsvm-info")
+    assert f"({manifest['image']['variant']} variant)" in out
+    assert manifest["components"], "the manifest lists no components"
+    for name, version in manifest["components"].items():
+        if host.package(name).is_installed:
+            assert host.package(name).version == version, name
+        assert name in out and version in out
+
+
+def test_dsvm_info_json_merges_fragments(host, manifest):
+    fragments = host.file("/etc/dsvm/manifest.d").listdir()
+    assert "00-image.json" in fragments and "10-base.json" in fragments
+    base = json.loads(host.file("/etc/dsvm/manifest.d/10-base.json").content_string)
+    for name, version in base["components"].items():
+        assert manifest["components"][name] == version
+
+
+def test_locale_generated_and_default(host, base_settings):
+    wanted = [base_settings["locale"], *base_settings["locales_extra"]]
+    available = host.check_output("locale -a").lower().replace("-", "").split()
+    for loc in wanted:
+        assert loc.lower().replace("-", "") in available, f"{loc} not generated"
+    assert f"LANG={base_settings['locale']}" in host.file("/etc/default/locale").content_string
+
+
+def test_timezone(host, base_settings):
+    tz = base_settings["timezone"]
+    assert host.file("/etc/timezone").content_string.strip() == tz
+    assert host.run("cmp -s /etc/localtime /usr/share/zoneinfo/%s", tz).rc == 0
+    # The C library agrees, not only the files.
+    expected = host.check_output("TZ=%s date -d @0 +%%z", tz)
+    assert host.check_output("date -d @0 +%z") == expected
+
+
+def test_extra_ca_certificates_trusted(host, base_settings):
+    for name in base_settings["ca_certificates"]:
+        path = f"/usr/local/share/ca-certificates/dsvm-{name}.crt"
+        assert host.file(path).exists, path
+        total, missing = map(int, host.check_output("python3 -c %s %s", CERTS_IN_BUNDLE, path).split())
+        assert total > 0, f"{path} holds no certificate"
+        assert missing == 0, f"{missing} of {total} certificates of {path} not in the system bundle"
+
+
+def test_https_through_system_trust_store(host, dsvm_tls_url):
+    # Only with --dsvm-tls-url: proves the CA store (extra CAs included) works for TLS.
+    code = "import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1], timeout=30).status)"
+    assert host.check_output("python3 -c %s %s", code, dsvm_tls_url) == "200"
+
+
+def test_datascience_group(host, base_settings):
+    assert host.group(base_settings["group"]).exists
+
+
+def test_users(host, base_settings):
+    for name in base_settings["users"]:
+        user = host.user(name)
+        assert user.exists, name
+        assert base_settings["group"] in user.groups, f"{name} not in {base_settings['group']}"
+        assert host.file(user.home).is_directory
+        # Either a crypt hash or locked: never an empty password.
+        status = host.check_output("passwd -S %s", name).split()[1]
+        assert status in ("P", "L"), f"{name} password status {status}"
+
+
+def test_sudoers_valid(host):
+    with host.sudo():
+        assert host.run("visudo -c").rc == 0
+
+
+def test_motd(host, manifest):
+    motd = host.file("/etc/motd").content_string
+    assert manifest["image"]["variant"].upper() in motd
+    assert "dsvm-info" in motd

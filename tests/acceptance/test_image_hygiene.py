@@ -1,0 +1,26 @@
+"""What playbooks/cleanup.yml guarantees before capture. True only after it ran:
+the Packer build and the molecule/cpu scenario run it first (marker `capture`)."""
+
+import pytest
+
+pytestmark = pytest.mark.capture
+
+
+def test_no_ssh_host_keys(host):
+    assert host.run("ls /etc/ssh/ssh_host_* 2>/dev/null").stdout.strip() == ""
+
+
+def test_machine_id_empty(host):
+    f = host.file("/etc/machine-id")
+    assert not f.exists or f.size == 0
+    assert not host.file("/var/lib/dbus/machine-id").exists
+
+
+def test_no_apt_lists_or_archives(host):
+    assert host.run("ls /var/lib/apt/lists/*_Packages 2>/dev/null").stdout.strip() == ""
+    assert host.run("ls /var/cache/apt/archives/*.deb 2>/dev/null").stdout.strip() == ""
+
+
+def test_no_shell_history(host):
+    found = host.run("find /root /home -maxdepth 2 -name .bash_history").stdout.strip()
+    assert found == ""

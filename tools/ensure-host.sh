@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The host tools the build and the tests need, from Debian's archive when
+# missing (docker.io, debootstrap, packer), and a Docker engine that answers:
+# dockerd is started in the background if it is not running.
+set -euo pipefail
+need=()
+command -v dockerd >/dev/null || need+=(docker.io)
+command -v debootstrap >/dev/null || need+=(debootstrap)
+command -v packer >/dev/null || need+=(packer)
+if ((${#need[@]})); then
+  echo "ensure-host: installing ${need[*]} from Debian"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+if docker info >/dev/null 2>&1; then
+  exit 0
+fi
+echo "ensure-host: starting dockerd (log: /var/log/dockerd.log)"
+setsid dockerd >/var/log/dockerd.log 2>&1 < /dev/null &
+for _ in $(seq 60); do
+  docker info >/dev/null 2>&1 && exit 0
+  sleep 1
+done
+echo "ensure-host: dockerd did not answer within 60 s; last lines of /var/log/dockerd.log:" >&2
+tail -n 20 /var/log/dockerd.log >&2
+exit 1
