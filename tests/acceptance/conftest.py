@@ -50,4 +50,3 @@ def manifest(host):
 def base_settings(host):
     """What the base role recorded about its own configuration."""
     return json.loads(host.file("/etc/dsvm/manifest.d/10-base.json").content_string)["settings"]
-

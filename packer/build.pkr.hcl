@@ -1,0 +1,96 @@
+locals {
+  repo_root = "${path.root}/.."
+  ansible_vars = merge(var.ansible_extra_vars, {
+    dsvm_variant         = var.variant
+    dsvm_image_name      = var.image_name
+    dsvm_image_version   = var.image_version
+    base_ca_certificates = [for f in var.extra_ca_files : { name = replace(basename(f), ".", "-"), src = f }]
+  })
+  # Packer 1.6's SSH proxy offers ssh-rsa host keys only.
+  ansible_env = [
+    "ANSIBLE_CONFIG=${local.repo_root}/ansible.cfg",
+    "ANSIBLE_SSH_ARGS=-o HostKeyAlgorithms=+ssh-rsa -o PubkeyAcceptedKeyTypes=+ssh-rsa -o ControlMaster=auto -o ControlPersist=60s",
+  ]
+  pytest = "${var.acceptance_pytest} ${local.repo_root}/tests/acceptance -p no:cacheprovider"
+}
+
+build {
+  name = "dsvm"
+  sources = [
+    "source.docker.dsvm",
+    "source.qemu.dsvm",
+    "source.azure-arm.dsvm",
+    "source.amazon-ebs.dsvm",
+    "source.googlecompute.dsvm",
+  ]
+
+  # 1. The image: playbooks/site.yml. The docker source is reached through the
+  # docker connection, the others through Packer's SSH proxy.
+  provisioner "ansible" {
+    only             = ["docker.dsvm"]
+    playbook_file    = "${local.repo_root}/playbooks/site.yml"
+    user             = "root"
+    ansible_env_vars = local.ansible_env
+    extra_arguments = [
+      "--extra-vars", jsonencode(local.ansible_vars),
+      "--extra-vars", "ansible_connection=community.docker.docker ansible_host=${local.container_name} ansible_user=root",
+    ]
+  }
+
+  provisioner "ansible" {
+    except           = ["docker.dsvm"]
+    playbook_file    = "${local.repo_root}/playbooks/site.yml"
+    user             = var.ssh_username
+    ansible_env_vars = local.ansible_env
+    extra_arguments  = ["--become", "--extra-vars", jsonencode(local.ansible_vars)]
+  }
+
+  # 2. The acceptance suite, before anything is cleaned or captured.
+  provisioner "shell-local" {
+    only   = ["docker.dsvm"]
+    inline = var.run_acceptance_tests ? ["${local.pytest} --hosts=docker://${local.container_name} -m '${var.acceptance_markers}' ${join(" ", var.acceptance_args)}"] : ["echo acceptance tests disabled"]
+  }
+
+  provisioner "shell-local" {
+    except = ["docker.dsvm"]
+    inline = var.run_acceptance_tests ? ["${local.pytest} --hosts='ssh://${build.User}@${build.Host}:${build.Port}' --sudo -m '${var.acceptance_markers}' ${join(" ", var.acceptance_args)}"] : ["echo acceptance tests disabled"]
+  }
+
+  # 3. Deprovision, then check what capture needs.
+  provisioner "ansible" {
+    only             = ["docker.dsvm"]
+    playbook_file    = "${local.repo_root}/playbooks/cleanup.yml"
+    user             = "root"
+    ansible_env_vars = local.ansible_env
+    extra_arguments  = ["--extra-vars", "ansible_connection=community.docker.docker ansible_host=${local.container_name} ansible_user=root"]
+  }
+
+  provisioner "ansible" {
+    except           = ["docker.dsvm"]
+    playbook_file    = "${local.repo_root}/playbooks/cleanup.yml"
+    user             = var.ssh_username
+    ansible_env_vars = local.ansible_env
+    extra_arguments  = ["--become"]
+  }
+
+  provisioner "shell-local" {
+    only   = ["docker.dsvm"]
+    inline = var.run_acceptance_tests ? ["${local.pytest} --hosts=docker://${local.container_name} -m capture"] : ["echo acceptance tests disabled"]
+  }
+
+  post-processor "docker-tag" {
+    only       = ["docker.dsvm"]
+    repository = var.docker_repository
+    tags       = ["${var.variant}-${var.docker_distro}", var.variant]
+  }
+
+  post-processor "manifest" {
+    output     = "${local.repo_root}/build/packer-manifest.json"
+    strip_path = true
+    custom_data = {
+      variant       = var.variant
+      image_version = var.image_version
+      git_commit    = var.git_commit
+    }
+  }
+}

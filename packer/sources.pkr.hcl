@@ -1,0 +1,105 @@
+locals {
+  # The docker source's container has a fixed name so that Ansible and
+  # testinfra reach it through the docker connection, not Packer's SSH proxy.
+  container_name = "packer-${var.image_name}-${var.variant}-${var.docker_distro}"
+  image_label    = "${var.image_name}-${var.variant}-${replace(var.image_version, ".", "-")}"
+}
+
+source "docker" "dsvm" {
+  image  = var.docker_base_image
+  pull   = false
+  commit = true
+  # systemd as PID 1, without --privileged (refused on many CI hosts).
+  run_command = [
+    "-d", "-i", "-t", "--name", local.container_name,
+    "--cap-add", "SYS_ADMIN", "--security-opt", "seccomp=unconfined",
+    "--tmpfs", "/run", "--tmpfs", "/run/lock",
+    "-v", "/sys/fs/cgroup:/sys/fs/cgroup:ro",
+    "{{.Image}}", "/lib/systemd/systemd",
+  ]
+  changes = [
+    "CMD [\"/lib/systemd/systemd\"]",
+    "ENV container=docker",
+    "LABEL org.dsvm.variant=${var.variant} org.dsvm.version=${var.image_version} org.dsvm.commit=${var.git_commit}",
+  ]
+}
+
+source "qemu" "dsvm" {
+  iso_url              = var.qemu_iso_url
+  iso_checksum         = var.qemu_iso_checksum
+  disk_image           = true
+  disk_size            = var.qemu_disk_size
+  format               = "qcow2"
+  accelerator          = var.qemu_accelerator
+  headless             = true
+  memory               = 4096
+  cpus                 = 2
+  cd_files             = var.qemu_cd_files
+  cd_label             = "cidata"
+  ssh_username         = var.ssh_username
+  ssh_private_key_file = var.ssh_private_key_file
+  ssh_timeout          = "30m"
+  output_directory     = "output-qemu-${var.variant}"
+  vm_name              = "${local.image_label}.qcow2"
+  shutdown_command     = "sudo shutdown -P now"
+}
+
+source "azure-arm" "dsvm" {
+  subscription_id                   = var.azure_subscription_id
+  use_azure_cli_auth                = true
+  managed_image_resource_group_name = var.azure_resource_group
+  managed_image_name                = local.image_label
+  os_type                           = "Linux"
+  image_publisher                   = "Debian"
+  image_offer                       = "debian-12"
+  image_sku                         = "12-gen2"
+  location                          = var.azure_location
+  vm_size                           = var.azure_vm_size
+  ssh_username                      = var.ssh_username
+  azure_tags = {
+    dsvm_variant = var.variant
+    dsvm_version = var.image_version
+  }
+}
+
+source "amazon-ebs" "dsvm" {
+  region        = var.aws_region
+  instance_type = var.aws_instance_type
+  ami_name      = local.image_label
+  ssh_username  = "admin"
+  source_ami_filter {
+    filters = {
+      name                = "debian-12-amd64-*"
+      architecture        = "x86_64"
+      virtualization-type = "hvm"
+    }
+    owners      = [var.aws_source_ami_owner]
+    most_recent = true
+  }
+  launch_block_device_mappings {
+    device_name           = "/dev/xvda"
+    volume_size           = 60
+    volume_type           = "gp3"
+    iops                  = 3000
+    throughput            = 125
+    delete_on_termination = true
+  }
+  tags = {
+    dsvm_variant = var.variant
+    dsvm_version = var.image_version
+  }
+}
+
+source "googlecompute" "dsvm" {
+  project_id          = var.gcp_project_id
+  zone                = var.gcp_zone
+  machine_type        = var.gcp_machine_type
+  source_image_family = "debian-12"
+  image_name          = local.image_label
+  image_family        = "${var.image_name}-${var.variant}"
+  disk_size           = 60
+  ssh_username        = var.ssh_username
+  image_labels = {
+    dsvm_variant = var.variant
+  }
+}

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# tools/packer-build.sh VARIANT DISTRO: build the docker image dsvm-image:VARIANT-DISTRO
+# with Packer (playbooks/site.yml, the acceptance suite, cleanup, capture
+# checks), from the local base image dsvm-base:DISTRO. Called by `make image`.
+set -euo pipefail
+variant="${1:-cpu}"
+distro="${2:-debian12}"
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+container="packer-dsvm-$variant-$distro"
+# A container left by an interrupted build would block the fixed name.
+docker rm -f "$container" >/dev/null 2>&1 || true
+ca_bundle="${DSVM_HOST_CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}"
+ca_args=()
+[[ -f "$ca_bundle" ]] && ca_args=(-var "extra_ca_files=[\"$ca_bundle\"]")
+mkdir -p build
+start=$(date +%s)
+packer build -color=false -force \
+  -only=docker.dsvm \
+  -var-file="packer/$variant.pkrvars.hcl" \
+  -var "docker_base_image=dsvm-base:$distro" \
+  -var "docker_distro=$distro" \
+  -var "git_commit=$commit" \
+  -var "acceptance_pytest=$root/.venv/bin/pytest" \
+  -var "acceptance_args=[\"--dsvm-tls-url=${DSVM_TEST_TLS_URL:-https://pypi.org/simple/pip/}\"]" \
+  "${ca_args[@]}" \
+  packer
+echo "packer-build: dsvm-image:$variant-$distro built and tested in $(( $(date +%s) - start ))s"
+docker image ls dsvm-image --format '{{.Repository}}:{{.Tag}} {{.Size}}'
