@@ -15,7 +15,6 @@ locals {
 }
 
 build {
-  name = "dsvm"
   sources = [
     "source.docker.dsvm",
     "source.qemu.dsvm",

@@ -100,6 +100,7 @@ main() {
     esac
   done
   ((${#distros[@]})) || distros=(debian12 debian13)
+  for d in "${distros[@]}"; do suite_for "$d" >/dev/null || return 2; done
   for d in "${distros[@]}"; do
     if ((tag_only)); then echo "$REPO:$d-$(recipe_hash "$d")"; else build_one "$d" "$force"; fi
   done

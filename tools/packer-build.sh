@@ -26,5 +26,11 @@ packer build -color=false -force \
   -var "acceptance_args=[\"--dsvm-tls-url=${DSVM_TEST_TLS_URL:-https://pypi.org/simple/pip/}\"]" \
   "${ca_args[@]}" \
   packer
+# Packer exits 0 when a filter matched no source: insist on a fresh image.
+created=$(docker image inspect -f '{{.Created}}' "dsvm-image:$variant-$distro" 2>/dev/null || echo 1970-01-01)
+if (( $(date -d "$created" +%s) < start )); then
+  echo "packer-build: packer produced no new dsvm-image:$variant-$distro" >&2
+  exit 1
+fi
 echo "packer-build: dsvm-image:$variant-$distro built and tested in $(( $(date +%s) - start ))s"
 docker image ls dsvm-image --format '{{.Repository}}:{{.Tag}} {{.Size}}'

@@ -1,0 +1,74 @@
+"""Bad input fails before any change, with a message that names the variable.
+
+Runs playbooks/site.yml against a fresh container of the Debian 12 base image
+and compares `docker diff` before and after: nothing outside Ansible's own
+temporary files may have changed.
+"""
+
+import json
+import os
+import subprocess
+
+import pytest
+
+pytestmark = pytest.mark.docker
+
+# Ansible's own scratch space on the target (and the directories holding it)
+# is not a change to the host.
+IGNORED_DIRS = {"/root", "/tmp"}  # noqa: S108 - paths inside the container
+IGNORED_PREFIX = "/root/.ansible"
+
+CASES = {
+    "unknown variant": ({"dsvm_variant": "tpu"}, ["dsvm_variant", "cpu", "gpu"]),
+    "wrong type": ({"base_users": "alice"}, ["base_users", "list"]),
+    "missing required key": ({"base_users": [{"shell": "/bin/bash"}]}, ["base_users", "name"]),
+    "plain-text password": (
+        {"base_users": [{"name": "alice", "password": "hunter2"}]},
+        ["base_users", "password"],
+    ),
+    "not a PEM certificate": (
+        {"base_ca_certificates": [{"name": "corp", "content": "hello"}]},
+        ["base_ca_certificates", "corp", "not a PEM certificate"],
+    ),
+    "both content and src": (
+        {"base_ca_certificates": [{"name": "corp", "content": "x", "src": "/etc/hosts"}]},
+        ["base_ca_certificates[0]", "exactly one of content"],
+    ),
+    "malformed time zone": ({"base_timezone": "Mars time"}, ["base_timezone"]),
+    "unknown locale form": ({"base_locale": "english"}, ["base_locale"]),
+}
+
+
+def diff(container: str) -> set[str]:
+    out = subprocess.run(["docker", "diff", container], check=True, capture_output=True, text=True)
+    paths = {line.split(maxsplit=1)[1] for line in out.stdout.splitlines() if line.strip()}
+    return {p for p in paths if p not in IGNORED_DIRS and not p.startswith(IGNORED_PREFIX)}
+
+
+@pytest.mark.parametrize("case", CASES, ids=list(CASES))
+def test_bad_input_fails_before_any_change(case, container, repo_root):
+    extra_vars, expected = CASES[case]
+    before = diff(container)
+    env = dict(os.environ, ANSIBLE_CONFIG=str(repo_root / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
+    result = subprocess.run(
+        [
+            "ansible-playbook",
+            "-i",
+            f"{container},",
+            "-c",
+            "community.docker.docker",
+            "-e",
+            json.dumps(extra_vars),
+            str(repo_root / "playbooks" / "site.yml"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=repo_root,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, f"{case}: the play succeeded\n{output}"
+    for word in expected:
+        assert word in output, f"{case}: {word!r} not in the error\n{output[-3000:]}"
+    assert "changed=0" in output or "PLAY RECAP" not in output, output[-3000:]
+    assert diff(container) == before, f"{case}: the host changed: {diff(container) - before}"
