@@ -22,6 +22,26 @@ def pytest_addoption(parser):
         help="HTTPS URL the host must reach with its system CA store (repeatable); "
         "tests that need it are deselected when none is given",
     )
+    group.addoption(
+        "--dsvm-gpu-expect",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="GPU expectation where the host has no DSVM manifest: driver_branch=NNN, "
+        "module=open|proprietary, persistence=on|off (repeatable)",
+    )
+    group.addoption(
+        "--dsvm-gpu-framework",
+        action="append",
+        default=[],
+        help="framework the GPU checks expect (torch, tensorflow, jax; repeatable)",
+    )
+    group.addoption(
+        "--dsvm-python",
+        action="append",
+        default=[],
+        help="Python interpreter to look for frameworks in (repeatable; default: the manifest's)",
+    )
 
 
 def pytest_collection_modifyitems(config, items):
@@ -47,6 +67,6 @@ def manifest(host):
 
 
 @pytest.fixture(scope="module")
-def base_settings(host):
+def base_settings(manifest):
     """What the base role recorded about its own configuration."""
-    return json.loads(host.file("/etc/dsvm/manifest.d/10-base.json").content_string)["settings"]
+    return manifest["settings"]["base"]

@@ -22,7 +22,11 @@ def write(dirpath, name, data):
 
 def test_fragments_merge_in_name_order(tmp_path, dsvm_info):
     write(tmp_path, "00-image.json", {"image": {"name": "dsvm", "variant": "cpu", "version": "1"}})
-    write(tmp_path, "10-base.json", {"role": "base", "components": {"git": "1:2.39", "curl": "7"}})
+    write(
+        tmp_path,
+        "10-base.json",
+        {"role": "base", "components": {"git": "1:2.39", "curl": "7"}, "settings": {"group": "ds"}},
+    )
     write(
         tmp_path,
         "20-hub.json",
@@ -30,12 +34,15 @@ def test_fragments_merge_in_name_order(tmp_path, dsvm_info):
             "role": "jupyterhub",
             "components": {"curl": "8"},
             "services": {"hub": {"url": "https://{host}:8000/"}},
+            "gpu": {"module": "open"},
         },
     )
     merged = dsvm_info.load(tmp_path)
     assert merged["image"]["variant"] == "cpu"
     assert merged["components"] == {"git": "1:2.39", "curl": "8"}
     assert merged["roles"] == ["base", "jupyterhub"]
+    assert merged["settings"] == {"base": {"group": "ds"}}
+    assert merged["gpu"] == {"module": "open"}
     text = dsvm_info.render(merged, "dsvm.example")
     assert "dsvm 1 (cpu variant)" in text
     assert "https://dsvm.example:8000/" in text
