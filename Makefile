@@ -22,7 +22,7 @@ export DSVM_HOST_CA_BUNDLE := $(CA_BUNDLE)
 export ANSIBLE_LOCAL_TEMP := $(CURDIR)/.ansible/tmp
 TIMED := tools/timed
 
-.PHONY: help venv docker base-images lint unit molecule molecule-base molecule-cpu \
+.PHONY: help venv docker base-images lint unit molecule molecule-roles molecule-cpu lock \
         image packer-validate collection test clean
 
 help:
@@ -62,13 +62,15 @@ packer-validate:
 unit: venv base-images
 	pytest tests/unit
 
-molecule-base: venv base-images
-	for d in $(DISTROS); do \
-	  (cd roles/base && MOLECULE_DISTRO=$$d molecule test) || exit 1; \
-	done
+# Each role's own scenario (roles/<role>/molecule/default), on every distro.
+ROLES ?= $(patsubst roles/%/molecule/default/molecule.yml,%,$(wildcard roles/*/molecule/default/molecule.yml))
+molecule-roles: venv base-images
+	for r in $(ROLES); do for d in $(DISTROS); do \
+	  (cd roles/$$r && MOLECULE_DISTRO=$$d molecule test) || exit 1; \
+	done; done
 molecule-cpu: venv base-images
 	for d in $(DISTROS); do MOLECULE_DISTRO=$$d molecule test -s cpu || exit 1; done
-molecule: molecule-base molecule-cpu
+molecule: molecule-roles molecule-cpu
 
 # Packer (docker source): site.yml, the acceptance suite, cleanup, commit, tag.
 image: venv base-images
@@ -77,12 +79,17 @@ image: venv base-images
 collection: venv
 	tools/check-collection.sh
 
+# Lock files of the Python environments (roles/python_envs/files/locks).
+# LOCK_ARGS, e.g. "--find-links /opt/wheels --drop-extra-index --env pytorch".
+lock: venv
+	$(BIN)/python tools/lock_envs.py $(LOCK_ARGS)
+
 test: venv
 	$(TIMED) base-images $(MAKE) --no-print-directory base-images
 	$(TIMED) lint $(MAKE) --no-print-directory lint
 	$(TIMED) unit $(MAKE) --no-print-directory unit
 	$(TIMED) collection $(MAKE) --no-print-directory collection
-	$(TIMED) molecule-base $(MAKE) --no-print-directory molecule-base
+	$(TIMED) molecule-roles $(MAKE) --no-print-directory molecule-roles
 	$(TIMED) molecule-cpu $(MAKE) --no-print-directory molecule-cpu
 	$(TIMED) image $(MAKE) --no-print-directory image
 

@@ -1,0 +1,147 @@
+"""Python environments: exact locks, imports generated from the specs, kernels,
+PATH, read-only for users, CPU-only in the cpu variant, training runs and a
+notebook executed headless per environment (marker python_envs).
+
+Everything expected comes from the manifest the role wrote (dsvm-info --json):
+each environment's spec packages, its pins and its interpreter.
+"""
+
+import json
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.python_envs
+
+SCRIPTS = Path(__file__).parent / "scripts"
+# Which training script proves which framework, by distribution in the lock.
+TRAINING = {
+    "torch": "train_torch.py",
+    "tensorflow-cpu": "train_tensorflow.py",
+    "tensorflow": "train_tensorflow.py",
+    "jax": "train_jax.py",
+    "xgboost-cpu": "train_xgboost.py",
+    "xgboost": "train_xgboost.py",
+}
+
+# Lists every installed distribution and version, normalised like the lock.
+FREEZE = r"""
+import importlib.metadata as m, json, re
+print(json.dumps({re.sub(r"[-_.]+", "-", d.metadata["Name"]).lower(): d.version for d in m.distributions()}))
+"""
+
+
+def envs(manifest):
+    found = manifest.get("python_envs", {})
+    assert found, "the manifest lists no Python environment"
+    return found
+
+
+def import_name(dist: str, names: dict) -> str:
+    base = dist.split("[")[0].split("==")[0]
+    return names.get(base, base.replace("-", "_"))
+
+
+def put_script(host, text: str) -> str:
+    path = host.check_output("mktemp --suffix=.py")
+    host.check_output("printf %%s %s > %s", text, path)
+    return path
+
+
+def test_environments_match_their_locks_exactly(host, manifest):
+    for name, env in envs(manifest).items():
+        res = host.run("%s -c %s", env["python"], FREEZE)
+        assert res.rc == 0, f"{name}: {res.stderr}"
+        installed = json.loads(res.stdout)
+        pins = {k.lower().replace("_", "-").replace(".", "-"): v for k, v in env["pins"].items()}
+        assert pins, f"{name}: no pins in the manifest"
+        wrong = {k: (v, installed.get(k)) for k, v in pins.items() if installed.get(k) != v}
+        extra = sorted(set(installed) - set(pins) - {"pip", "setuptools", "wheel"})
+        assert not wrong, f"{name}: installed versions differ from the lock: {wrong}"
+        assert not extra, f"{name}: installed but not locked: {extra}"
+
+
+def test_spec_packages_import(host, manifest):
+    names = manifest["settings"]["python_envs"]["import_names"]
+    for name, env in envs(manifest).items():
+        modules = sorted({import_name(p, names) for p in env["packages"]})
+        code = "import importlib, sys\nfor m in sys.argv[1:]:\n    importlib.import_module(m)\nprint('ok')"
+        res = host.run("%s -c %s " + " ".join(["%s"] * len(modules)), env["python"], code, *modules)
+        assert res.rc == 0 and res.stdout.strip() == "ok", f"{name}: {res.stderr[-2000:]}"
+
+
+def test_kernels_registered(host, manifest):
+    for name, env in envs(manifest).items():
+        spec = host.file(f"/usr/local/share/jupyter/kernels/{env['kernel']}/kernel.json")
+        assert spec.exists, f"{name}: no kernel spec"
+        data = json.loads(spec.content_string)
+        assert data["argv"][0] == env["python"]
+        assert data["display_name"] == env["display_name"]
+
+
+def test_default_environment_on_login_path(host, manifest):
+    default = manifest["settings"]["python_envs"]["default"]
+    expected = envs(manifest)[default]["python"]
+    assert host.check_output("bash -lc 'command -v python'") == expected
+
+
+def test_environments_read_only_for_users(host, manifest):
+    root = manifest["settings"]["python_envs"]["root"]
+    assert host.file(root).user == "root"
+    for name in envs(manifest):
+        res = host.run("runuser -u nobody -- test -w %s/%s", root, name)
+        assert res.rc != 0, f"{name} is writable by an ordinary user"
+        site = host.check_output(
+            "%s/%s/bin/python -c %s", root, name, "import sysconfig; print(sysconfig.get_paths()['purelib'])"
+        )
+        res = host.run("runuser -u nobody -- touch %s/dsvm-write-test", site)
+        assert res.rc != 0, f"an ordinary user can write into {site}"
+
+
+def test_cpu_variant_has_no_nvidia_package(host, manifest):
+    if manifest["image"]["variant"] != "cpu":
+        pytest.fail("this check is for the cpu variant; deselect it with -k 'not cpu_variant'")
+    for name, env in envs(manifest).items():
+        nvidia = [p for p in env["pins"] if p.lower().startswith("nvidia")]
+        assert not nvidia, f"{name} pins NVIDIA packages: {nvidia}"
+    assert host.run("dpkg -l 'nvidia*' 'libnvidia*' 'cuda*' 2>/dev/null | grep -q '^ii'").rc != 0
+
+
+@pytest.mark.slow
+def test_training_loss_falls(host, manifest):
+    ran = []
+    for name, env in envs(manifest).items():
+        for dist, script in TRAINING.items():
+            if dist not in env["pins"]:
+                continue
+            path = put_script(host, (SCRIPTS / script).read_text())
+            res = host.run("%s %s", env["python"], path)
+            host.run("rm -f %s", path)
+            assert res.rc == 0, f"{name}/{script}: {res.stderr[-2000:]}"
+            out = json.loads(res.stdout.strip().splitlines()[-1])
+            assert out["last"] < 0.7 * out["first"], f"{name}/{script}: loss {out}"
+            ran.append(f"{name}/{script}")
+    assert ran, "no environment holds a framework with a training check"
+
+
+NOTEBOOK_RUNNER = r"""
+import sys, nbformat
+from nbclient import NotebookClient
+nb = nbformat.v4.new_notebook()
+nb.cells = [nbformat.v4.new_code_cell("import sys\nprint(sys.executable)"),
+            nbformat.v4.new_code_cell(sys.argv[2])]
+NotebookClient(nb, kernel_name=sys.argv[1], timeout=300).execute()
+print(nb.cells[0].outputs[0]["text"].strip())
+"""
+
+
+@pytest.mark.slow
+def test_notebook_executes_in_each_kernel(host, manifest):
+    names = manifest["settings"]["python_envs"]["import_names"]
+    default = envs(manifest)[manifest["settings"]["python_envs"]["default"]]
+    for name, env in envs(manifest).items():
+        modules = sorted({import_name(p, names) for p in env["packages"]})
+        cell = "\n".join(f"import {m}" for m in modules) + "\nprint('imports ok')"
+        res = host.run("%s -c %s %s %s", default["python"], NOTEBOOK_RUNNER, env["kernel"], cell)
+        assert res.rc == 0, f"{name}: {res.stderr[-3000:]}"
+        assert res.stdout.strip().splitlines()[-1] == env["python"]

@@ -1,0 +1,143 @@
+#!/usr/bin/env python3
+"""Make the python_envs lock files (`make lock`).
+
+For every environment spec in roles/python_envs/defaults/main.yml, variant
+(cpu, gpu) and Python version, resolve the spec with `uv pip compile
+--generate-hashes` for x86_64 manylinux and write
+roles/python_envs/files/locks/<env>-<variant>-py<X.Y>.txt. Each lock starts
+with the spec digest the role checks, so a spec changed without relocking
+stops the build.
+
+    tools/lock_envs.py [--env NAME] [--variant cpu|gpu] [--python 3.11]
+                       [--find-links DIR_OR_URL] [--drop-extra-index] [--check]
+
+--check only reports locks that are missing or stale. A lock whose index is
+unreachable from here is reported and left as it was.
+"""
+
+import argparse
+import hashlib
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+ROLE = ROOT / "roles" / "python_envs"
+LOCKS = ROLE / "files" / "locks"
+# The distributions' Pythons (roles/python_envs/vars/*.yml).
+PYTHONS = ["3.11", "3.13"]
+VARIANTS = ["cpu", "gpu"]
+
+
+def load_defaults() -> dict:
+    return yaml.safe_load((ROLE / "defaults" / "main.yml").read_text())
+
+
+def packages_for(defaults: dict, env: str, variant: str) -> list[str]:
+    spec = defaults["python_envs_specs"][env]
+    pkgs = (
+        defaults["python_envs_core_packages"] + spec.get("packages", []) + spec.get(f"packages_{variant}", [])
+    )
+    return sorted(set(pkgs))
+
+
+def digest(packages: list[str], python: str, variant: str) -> str:
+    """The role computes the same: to_json(sort_keys=true) | hash('sha256')."""
+    text = json.dumps({"packages": packages, "python": python, "variant": variant}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def lock_path(env: str, variant: str, python: str) -> Path:
+    return LOCKS / f"{env}-{variant}-py{python}.txt"
+
+
+def header_digest(path: Path) -> str | None:
+    if not path.is_file():
+        return None
+    for line in path.read_text().splitlines():
+        if line.startswith("# dsvm-spec-sha256: "):
+            return line.split(": ", 1)[1].strip()
+    return None
+
+
+def compile_lock(defaults, env, variant, python, find_links, uv, drop_extra) -> tuple[bool, str]:
+    spec = defaults["python_envs_specs"][env]
+    packages = packages_for(defaults, env, variant)
+    index = spec.get("index_url", {}).get(variant, defaults["python_envs_index_url"])
+    extra = spec.get("extra_index_urls", {}).get(variant, defaults["python_envs_extra_index_urls"])
+    if drop_extra:
+        extra = []
+    links = spec.get("find_links", {}).get(variant, defaults["python_envs_find_links"]) + find_links
+    with tempfile.TemporaryDirectory() as tmp:
+        req = Path(tmp) / "requirements.in"
+        req.write_text("\n".join(packages) + "\n")
+        out = Path(tmp) / "lock.txt"
+        cmd = [
+            uv, "pip", "compile", str(req), "-o", str(out), "--quiet",
+            "--generate-hashes", "--no-header", "--no-annotate",
+            "--python-version", python, "--python-platform", "x86_64-manylinux_2_28",
+            "--index-url", index, "--index-strategy", "unsafe-best-match",
+            *[f"--extra-index-url={u}" for u in extra],
+            *[f"--find-links={u}" for u in links],
+        ]  # fmt: skip
+        res = subprocess.run(cmd, capture_output=True, text=True)
+        if res.returncode != 0:
+            return False, res.stderr.strip().splitlines()[-1] if res.stderr.strip() else "uv failed"
+        head = (
+            f"# dsvm-spec-sha256: {digest(packages, python, variant)}\n"
+            f"# environment {env}, variant {variant}, Python {python}; made by `make lock`"
+            " (tools/lock_envs.py): do not edit.\n"
+            f"# spec: {' '.join(packages)}\n"
+        )
+        lock_path(env, variant, python).write_text(head + out.read_text())
+    return True, "written"
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--env", action="append")
+    ap.add_argument("--variant", action="append", choices=VARIANTS)
+    ap.add_argument("--python", action="append")
+    ap.add_argument("--find-links", action="append", default=[])
+    ap.add_argument("--check", action="store_true")
+    ap.add_argument(
+        "--drop-extra-index",
+        action="store_true",
+        help="ignore the specs' extra index URLs (where they are unreachable; give --find-links instead)",
+    )
+    ap.add_argument("--uv", default=str(Path(sys.executable).parent / "uv"))
+    args = ap.parse_args(argv)
+    defaults = load_defaults()
+    envs = args.env or list(defaults["python_envs_specs"])
+    LOCKS.mkdir(parents=True, exist_ok=True)
+    failed = []
+    for env in envs:
+        for variant in args.variant or VARIANTS:
+            for python in args.python or PYTHONS:
+                path = lock_path(env, variant, python)
+                want = digest(packages_for(defaults, env, variant), python, variant)
+                have = header_digest(path)
+                state = "current" if have == want else ("stale" if have else "missing")
+                if args.check:
+                    print(f"{path.name}: {state}")
+                    continue
+                if state == "current":
+                    print(f"{path.name}: current")
+                    continue
+                ok, why = compile_lock(
+                    defaults, env, variant, python, args.find_links, args.uv, args.drop_extra_index
+                )
+                print(f"{path.name}: {why}")
+                if not ok:
+                    failed.append(path.name)
+    if failed:
+        print(f"lock_envs: not locked here (index unreachable or no wheel): {' '.join(failed)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
