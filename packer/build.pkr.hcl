@@ -11,7 +11,8 @@ locals {
     "ANSIBLE_CONFIG=${local.repo_root}/ansible.cfg",
     "ANSIBLE_SSH_ARGS=-o HostKeyAlgorithms=+ssh-rsa -o PubkeyAcceptedKeyTypes=+ssh-rsa -o ControlMaster=auto -o ControlPersist=60s",
   ]
-  pytest = "${var.acceptance_pytest} ${local.repo_root}/tests/acceptance -p no:cacheprovider"
+  pytest            = "${var.acceptance_pytest} ${local.repo_root}/tests/acceptance -p no:cacheprovider"
+  ansible_vars_args = flatten([for f in var.ansible_vars_files : ["--extra-vars", "@${f}"]])
 }
 
 build {
@@ -30,10 +31,10 @@ build {
     playbook_file    = "${local.repo_root}/playbooks/site.yml"
     user             = "root"
     ansible_env_vars = local.ansible_env
-    extra_arguments = [
+    extra_arguments = concat(local.ansible_vars_args, [
       "--extra-vars", jsonencode(local.ansible_vars),
       "--extra-vars", "ansible_connection=community.docker.docker ansible_host=${local.container_name} ansible_user=root",
-    ]
+    ])
   }
 
   provisioner "ansible" {
@@ -41,7 +42,7 @@ build {
     playbook_file    = "${local.repo_root}/playbooks/site.yml"
     user             = var.ssh_username
     ansible_env_vars = local.ansible_env
-    extra_arguments  = ["--become", "--extra-vars", jsonencode(local.ansible_vars)]
+    extra_arguments  = concat(["--become"], local.ansible_vars_args, ["--extra-vars", jsonencode(local.ansible_vars)])
   }
 
   # 2. The acceptance suite, before anything is cleaned or captured.

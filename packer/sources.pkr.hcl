@@ -10,13 +10,16 @@ source "docker" "dsvm" {
   pull   = false
   commit = true
   # systemd as PID 1, without --privileged (refused on many CI hosts).
-  run_command = [
-    "-d", "-i", "-t", "--name", local.container_name,
-    "--cap-add", "SYS_ADMIN", "--security-opt", "seccomp=unconfined",
-    "--tmpfs", "/run", "--tmpfs", "/run/lock",
-    "-v", "/sys/fs/cgroup:/sys/fs/cgroup:ro",
-    "{{.Image}}", "/lib/systemd/systemd",
-  ]
+  run_command = concat(
+    [
+      "-d", "-i", "-t", "--name", local.container_name,
+      "--cap-add", "SYS_ADMIN", "--security-opt", "seccomp=unconfined",
+      "--tmpfs", "/run", "--tmpfs", "/run/lock",
+      "-v", "/sys/fs/cgroup:/sys/fs/cgroup:ro",
+    ],
+    flatten([for m in var.docker_mounts : ["-v", m]]),
+    ["{{.Image}}", "/lib/systemd/systemd"],
+  )
   changes = [
     "CMD [\"/lib/systemd/systemd\"]",
     "ENV container=docker",

@@ -35,6 +35,12 @@ variable "extra_ca_files" {
   description = "PEM files on the build machine added to the image's trust store (base_ca_certificates)."
 }
 
+variable "ansible_vars_files" {
+  type        = list(string)
+  default     = []
+  description = "YAML files of Ansible variables for playbooks/site.yml (-e @FILE), for nested values."
+}
+
 variable "ansible_extra_vars" {
   type        = map(string)
   default     = {}
@@ -76,6 +82,12 @@ variable "docker_repository" {
   type        = string
   default     = "dsvm-image"
   description = "Repository the committed docker image is tagged into (tag: VARIANT-DISTRO and VARIANT)."
+}
+
+variable "docker_mounts" {
+  type        = list(string)
+  default     = []
+  description = "Bind mounts (HOST:CONTAINER[:ro]) for the build container only, e.g. uv's cache; not committed."
 }
 
 variable "docker_distro" {

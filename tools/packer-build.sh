@@ -14,7 +14,9 @@ docker rm -f "$container" >/dev/null 2>&1 || true
 ca_bundle="${DSVM_HOST_CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}"
 ca_args=()
 [[ -f "$ca_bundle" ]] && ca_args=(-var "extra_ca_files=[\"$ca_bundle\"]")
-mkdir -p build
+mkdir -p build "${DSVM_UV_CACHE:-/var/cache/dsvm/uv}"
+# uv's download cache and the local wheelhouse, for the build container only.
+mounts="[\"${DSVM_UV_CACHE:-/var/cache/dsvm/uv}:/var/cache/dsvm/uv\", \"${DSVM_WHEELHOUSE:-/opt/wheels}:/opt/wheelhouse:ro\"]"
 start=$(date +%s)
 packer build -color=false -force \
   -only=docker.dsvm \
@@ -23,6 +25,8 @@ packer build -color=false -force \
   -var "docker_distro=$distro" \
   -var "git_commit=$commit" \
   -var "acceptance_pytest=$root/.venv/bin/pytest" \
+  -var "docker_mounts=$mounts" \
+  -var "ansible_vars_files=[\"${DSVM_ANSIBLE_VARS:-$root/tests/ci/ansible-vars.yml}\"]" \
   -var "acceptance_args=[\"--dsvm-tls-url=${DSVM_TEST_TLS_URL:-https://pypi.org/simple/pip/}\"]" \
   "${ca_args[@]}" \
   packer
