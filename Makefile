@@ -66,7 +66,7 @@ unit: venv base-images
 ROLES ?= $(patsubst roles/%/molecule/default/molecule.yml,%,$(wildcard roles/*/molecule/default/molecule.yml))
 molecule-roles: venv base-images
 	for r in $(ROLES); do for d in $(DISTROS); do \
-	  (cd roles/$$r && MOLECULE_DISTRO=$$d molecule test) || exit 1; \
+	  (cd roles/$$r && DSVM_ROLE=$$r MOLECULE_DISTRO=$$d molecule test) || exit 1; \
 	done; done
 molecule-cpu: venv base-images
 	for d in $(DISTROS); do MOLECULE_DISTRO=$$d molecule test -s cpu || exit 1; done
