@@ -37,6 +37,16 @@ def envs(manifest):
     return found
 
 
+def pins(env) -> dict:
+    """The lock's pins, from the manifest's NAME==VERSION lines."""
+    return dict(line.split("==", 1) for line in env["pins"])
+
+
+def kernel_envs(manifest):
+    """The environments registered as Jupyter kernels (not e.g. JupyterHub's own)."""
+    return {name: env for name, env in envs(manifest).items() if env.get("kernel")}
+
+
 def import_name(dist: str, names: dict) -> str:
     base = dist.split("[")[0].split("==")[0]
     return names.get(base, base.replace("-", "_"))
@@ -53,10 +63,10 @@ def test_environments_match_their_locks_exactly(host, manifest):
         res = host.run("%s -c %s", env["python"], FREEZE)
         assert res.rc == 0, f"{name}: {res.stderr}"
         installed = json.loads(res.stdout)
-        pins = {k.lower().replace("_", "-").replace(".", "-"): v for k, v in env["pins"].items()}
-        assert pins, f"{name}: no pins in the manifest"
-        wrong = {k: (v, installed.get(k)) for k, v in pins.items() if installed.get(k) != v}
-        extra = sorted(set(installed) - set(pins) - {"pip", "setuptools", "wheel"})
+        locked = {k.lower().replace("_", "-").replace(".", "-"): v for k, v in pins(env).items()}
+        assert locked, f"{name}: no pins in the manifest"
+        wrong = {k: (v, installed.get(k)) for k, v in locked.items() if installed.get(k) != v}
+        extra = sorted(set(installed) - set(locked) - {"pip", "setuptools", "wheel"})
         assert not wrong, f"{name}: installed versions differ from the lock: {wrong}"
         assert not extra, f"{name}: installed but not locked: {extra}"
 
@@ -71,7 +81,8 @@ def test_spec_packages_import(host, manifest):
 
 
 def test_kernels_registered(host, manifest):
-    for name, env in envs(manifest).items():
+    assert kernel_envs(manifest), "no environment is a Jupyter kernel"
+    for name, env in kernel_envs(manifest).items():
         spec = host.file(f"/usr/local/share/jupyter/kernels/{env['kernel']}/kernel.json")
         assert spec.exists, f"{name}: no kernel spec"
         data = json.loads(spec.content_string)
@@ -102,7 +113,7 @@ def test_cpu_variant_has_no_nvidia_package(host, manifest):
     if manifest["image"]["variant"] != "cpu":
         pytest.fail("this check is for the cpu variant; deselect it with -k 'not cpu_variant'")
     for name, env in envs(manifest).items():
-        nvidia = [p for p in env["pins"] if p.lower().startswith("nvidia")]
+        nvidia = [p for p in pins(env) if p.lower().startswith("nvidia")]
         assert not nvidia, f"{name} pins NVIDIA packages: {nvidia}"
     assert host.run("dpkg -l 'nvidia*' 'libnvidia*' 'cuda*' 2>/dev/null | grep -q '^ii'").rc != 0
 
@@ -112,7 +123,7 @@ def test_training_loss_falls(host, manifest):
     ran = []
     for name, env in envs(manifest).items():
         for dist, script in TRAINING.items():
-            if dist not in env["pins"]:
+            if dist not in pins(env):
                 continue
             path = put_script(host, (SCRIPTS / script).read_text())
             res = host.run("%s %s", env["python"], path)
@@ -139,7 +150,7 @@ print(nb.cells[0].outputs[0]["text"].strip())
 def test_notebook_executes_in_each_kernel(host, manifest):
     names = manifest["settings"]["python_envs"]["import_names"]
     default = envs(manifest)[manifest["settings"]["python_envs"]["default"]]
-    for name, env in envs(manifest).items():
+    for name, env in kernel_envs(manifest).items():
         modules = sorted({import_name(p, names) for p in env["packages"]})
         cell = "\n".join(f"import {m}" for m in modules) + "\nprint('imports ok')"
         res = host.run("%s -c %s %s %s", default["python"], NOTEBOOK_RUNNER, env["kernel"], cell)
