@@ -39,9 +39,8 @@ def load_defaults() -> dict:
 
 def packages_for(defaults: dict, env: str, variant: str) -> list[str]:
     spec = defaults["python_envs_specs"][env]
-    pkgs = (
-        defaults["python_envs_core_packages"] + spec.get("packages", []) + spec.get(f"packages_{variant}", [])
-    )
+    core = defaults["python_envs_core_packages"] if spec.get("core", True) else []
+    pkgs = core + spec.get("packages", []) + spec.get(f"packages_{variant}", [])
     return sorted(set(pkgs))
 
 

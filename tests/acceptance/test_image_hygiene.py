@@ -24,3 +24,14 @@ def test_no_apt_lists_or_archives(host):
 def test_no_shell_history(host):
     found = host.run("find /root /home -maxdepth 2 -name .bash_history").stdout.strip()
     assert found == ""
+
+
+def test_no_jupyterhub_secrets_baked(host, manifest):
+    hub = manifest["settings"].get("jupyterhub")
+    if hub is None:
+        return  # no hub in this image: nothing of its can be baked
+    with host.sudo():
+        if hub["tls_self_signed"]:
+            assert not host.file(f"{hub['tls_dir']}/key.pem").exists
+        assert not host.file(f"{hub['state_dir']}/jupyterhub_cookie_secret").exists
+        assert not host.file(f"{hub['state_dir']}/jupyterhub.sqlite").exists

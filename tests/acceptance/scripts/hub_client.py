@@ -1,0 +1,126 @@
+"""A real JupyterHub client: log in over HTTPS as a PAM user (the login form),
+take an API token with that session, start the user's server, list its kernel
+specs, and run code in each given kernel through the Jupyter API (REST +
+websocket). Prints one JSON line.
+
+    python hub_client.py URL USER PASSWORD KERNEL [KERNEL ...]
+
+Runs with the hub environment's Python (requests and tornado are there).
+"""
+
+import asyncio
+import json
+import ssl
+import sys
+import time
+import uuid
+
+import requests
+import urllib3
+from tornado.httpclient import HTTPRequest
+from tornado.websocket import websocket_connect
+
+urllib3.disable_warnings()
+
+
+def login(base, user, password):
+    s = requests.Session()
+    s.verify = False  # the machine's own self-signed certificate
+    r = s.get(f"{base}/hub/login", timeout=30)
+    r.raise_for_status()
+    xsrf = s.cookies.get("_xsrf")
+    r = s.post(
+        f"{base}/hub/login",
+        data={"username": user, "password": password, "_xsrf": xsrf},
+        allow_redirects=False,
+        timeout=60,
+    )
+    return s, r.status_code
+
+
+async def execute(base, auth, user, kernel_id, code):
+    ws_url = base.replace("https://", "wss://") + f"/user/{user}/api/kernels/{kernel_id}/channels"
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    req = HTTPRequest(ws_url, headers=auth, ssl_options=ctx)
+    conn = await websocket_connect(req)
+    msg_id = uuid.uuid4().hex
+    conn.write_message(
+        json.dumps(
+            {
+                "header": {
+                    "msg_id": msg_id,
+                    "username": user,
+                    "session": uuid.uuid4().hex,
+                    "msg_type": "execute_request",
+                    "version": "5.3",
+                },
+                "parent_header": {},
+                "metadata": {},
+                "channel": "shell",
+                "content": {
+                    "code": code,
+                    "silent": False,
+                    "store_history": False,
+                    "user_expressions": {},
+                    "allow_stdin": False,
+                },
+            }
+        )
+    )
+    out, deadline = [], time.time() + 120
+    while time.time() < deadline:
+        raw = await asyncio.wait_for(conn.read_message(), timeout=120)
+        msg = json.loads(raw)
+        if msg.get("parent_header", {}).get("msg_id") != msg_id:
+            continue
+        if msg["msg_type"] == "stream":
+            out.append(msg["content"]["text"])
+        elif msg["msg_type"] == "error":
+            out.append("ERROR " + msg["content"]["ename"])
+        elif msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+            break
+    conn.close()
+    return "".join(out).strip()
+
+
+def main():
+    base, user, password, *kernels = sys.argv[1:]
+    result = {}
+    _, status = login(base, user, password + "-wrong")
+    result["wrong_password_status"] = status
+    s, status = login(base, user, password)
+    result["login_status"] = status
+    if status != 302:
+        print(json.dumps(result))
+        return 1
+    xsrf = {"X-XSRFToken": s.cookies.get("_xsrf", "")}
+    r = s.post(f"{base}/hub/api/users/{user}/tokens", json={"note": "acceptance"}, headers=xsrf, timeout=60)
+    result["token_status"] = r.status_code
+    auth = {"Authorization": f"token {r.json()['token']}"}
+    api = requests.Session()
+    api.verify = False
+    api.headers.update(auth)
+    r = api.post(f"{base}/hub/api/users/{user}/server", timeout=60)
+    result["spawn_status"] = r.status_code
+    for _ in range(90):
+        model = api.get(f"{base}/hub/api/users/{user}", timeout=30).json()
+        if model.get("servers", {}).get("", {}).get("ready"):
+            break
+        time.sleep(2)
+    specs = api.get(f"{base}/user/{user}/api/kernelspecs", timeout=60).json()
+    result["kernelspecs"] = sorted(specs["kernelspecs"])
+    result["runs"] = {}
+    for kernel in kernels:
+        k = api.post(f"{base}/user/{user}/api/kernels", json={"name": kernel}, timeout=120).json()
+        code = "import sys, getpass; print(getpass.getuser(), sys.executable, 6 * 7)"
+        result["runs"][kernel] = asyncio.run(execute(base, auth, user, k["id"], code))
+        api.delete(f"{base}/user/{user}/api/kernels/{k['id']}", timeout=60)
+    api.delete(f"{base}/hub/api/users/{user}/server", timeout=60)
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,93 @@
+"""JupyterHub: the service, TLS made per machine, and a real client that logs
+in as a PAM user made by the test, starts that user's server and runs code in
+every python_envs kernel (marker jupyterhub)."""
+
+import json
+import secrets
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.jupyterhub
+
+CLIENT = (Path(__file__).parent / "scripts" / "hub_client.py").read_text()
+
+
+@pytest.fixture(scope="module")
+def hub(manifest):
+    settings = manifest["settings"].get("jupyterhub")
+    assert settings, "the manifest has no jupyterhub entry"
+    return {**settings, "port": str(settings["port"])}
+
+
+def journal(host, unit):
+    with host.sudo():
+        return host.run("journalctl -u %s -n 60 --no-pager", unit).stdout
+
+
+def test_service_running_and_listening(host, hub):
+    svc = host.service("jupyterhub")
+    assert svc.is_enabled
+    assert svc.is_running, journal(host, "jupyterhub")
+    assert (
+        host.socket(f"tcp://0.0.0.0:{hub['port']}").is_listening
+        or host.socket(f"tcp://:::{hub['port']}").is_listening
+    )
+
+
+def test_tls_key_private_and_certificate_names_host(host, hub):
+    with host.sudo():
+        key = host.file(f"{hub['tls_dir']}/key.pem")
+        assert key.exists and key.mode == 0o600 and key.user == "root"
+        text = host.check_output("openssl x509 -in %s/cert.pem -noout -text", hub["tls_dir"])
+    if hub["tls_self_signed"]:
+        assert "DNS:localhost" in text
+
+
+def test_login_page_over_https(host, hub):
+    code = host.check_output(
+        "curl -sk -o /dev/null -w %%{http_code} https://127.0.0.1:%s/hub/login", hub["port"]
+    )
+    assert code == "200"
+    # No plain HTTP on the hub's port.
+    assert host.run("curl -s -m 5 http://127.0.0.1:%s/hub/login", hub["port"]).rc != 0
+
+
+@pytest.fixture
+def pam_user(host, manifest):
+    name = "hubtest" + secrets.token_hex(3)
+    password = secrets.token_urlsafe(16)
+    group = manifest["settings"]["base"]["group"]
+    with host.sudo():
+        host.check_output("useradd -m -G %s -s /bin/bash %s", group, name)
+        host.check_output("echo %s | chpasswd", f"{name}:{password}")
+    yield name, password
+    with host.sudo():
+        host.run("pkill -u %s", name)
+        host.run("userdel -r %s", name)
+
+
+def test_pam_user_runs_code_in_every_kernel(host, hub, manifest, pam_user):
+    name, password = pam_user
+    kernels = sorted(env["kernel"] for env in manifest["python_envs"].values() if env.get("kernel"))
+    path = host.check_output("mktemp --suffix=.py")
+    host.check_output("printf %%s %s > %s", CLIENT, path)
+    res = host.run(
+        "%s/bin/python %s https://127.0.0.1:%s %s %s " + " ".join(["%s"] * len(kernels)),
+        hub["env"],
+        path,
+        hub["port"],
+        name,
+        password,
+        *kernels,
+    )
+    host.run("rm -f %s", path)
+    assert res.rc == 0, res.stdout + res.stderr[-3000:] + journal(host, "jupyterhub")
+    result = json.loads(res.stdout.strip().splitlines()[-1])
+    assert result["wrong_password_status"] == 403, result
+    assert result["login_status"] == 302, result
+    assert result["spawn_status"] in (201, 202), result
+    assert set(kernels) <= set(result["kernelspecs"]), result
+    for env in manifest["python_envs"].values():
+        if env.get("kernel"):
+            assert result["runs"][env["kernel"]] == f"{name} {env['python']} 42", result
