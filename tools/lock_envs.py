@@ -11,7 +11,7 @@ stops the build.
     tools/lock_envs.py [--env NAME] [--variant cpu|gpu] [--python 3.11]
                        [--find-links DIR_OR_URL] [--drop-extra-index] [--check]
 
---check only reports locks that are missing or stale. A lock whose index is
+--check only reports locks that are missing or stale, and exits 1 if one is stale. A lock whose index is
 unreachable from here is reported and left as it was.
 """
 
@@ -113,7 +113,7 @@ def main(argv=None) -> int:
     defaults = load_defaults()
     envs = args.env or list(defaults["python_envs_specs"])
     LOCKS.mkdir(parents=True, exist_ok=True)
-    failed = []
+    failed, stale = [], []
     for env in envs:
         for variant in args.variant or VARIANTS:
             for python in args.python or PYTHONS:
@@ -123,6 +123,8 @@ def main(argv=None) -> int:
                 state = "current" if have == want else ("stale" if have else "missing")
                 if args.check:
                     print(f"{path.name}: {state}")
+                    if state == "stale":
+                        stale.append(path.name)
                     continue
                 if state == "current":
                     print(f"{path.name}: current")
@@ -135,7 +137,9 @@ def main(argv=None) -> int:
                     failed.append(path.name)
     if failed:
         print(f"lock_envs: not locked here (index unreachable or no wheel): {' '.join(failed)}")
-    return 0
+    # --check fails on a lock made from another spec; a missing lock is reported
+    # (the role refuses that environment with the same message).
+    return 1 if stale else 0
 
 
 if __name__ == "__main__":
