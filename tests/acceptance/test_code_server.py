@@ -1,0 +1,93 @@
+"""code-server: installed on its private Node.js, registered with
+jupyter-server-proxy, and reached by a logged-in hub user through the hub's
+proxy while an anonymous request is sent to the login (marker code_server)."""
+
+import json
+import secrets
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.code_server
+
+CLIENT = (Path(__file__).parent / "scripts" / "code_server_client.py").read_text()
+
+
+@pytest.fixture(scope="module")
+def code_server(manifest):
+    settings = manifest["settings"].get("code_server")
+    assert settings, "the manifest has no code_server entry"
+    return settings
+
+
+@pytest.fixture(scope="module")
+def hub(manifest):
+    settings = manifest["settings"].get("jupyterhub")
+    assert settings, "code-server is served through JupyterHub: the manifest has no jupyterhub entry"
+    return settings
+
+
+def test_runs_on_its_own_node(host, code_server):
+    out = host.check_output("%s/bin/code-server --version", code_server["prefix"])
+    assert out.split()[0] == code_server["version"], out
+    node = host.check_output("grep -o '[^\"]*/bin/node' %s/bin/code-server | head -1", code_server["prefix"])
+    assert host.check_output("%s --version", node) == "v" + code_server["node_version"]
+    assert host.file("/usr/local/bin/code-server").linked_to == f"{code_server['prefix']}/bin/code-server"
+
+
+def test_install_is_root_owned(host, code_server):
+    f = host.file(f"{code_server['prefix']}/node_modules/code-server")
+    assert f.user == "root" and not f.mode & 0o002
+
+
+def test_registered_with_server_proxy(host, code_server):
+    conf = json.loads(host.file("/etc/jupyter/jupyter_server_config.d/dsvm-code-server.json").content_string)
+    server = conf["ServerProxy"]["servers"][code_server["proxy_name"]]
+    assert server["unix_socket"] is True
+    assert "{unix_socket}" in server["command"] and "--auth" in server["command"]
+
+
+@pytest.fixture
+def pam_user(host, manifest):
+    name = "cstest" + secrets.token_hex(3)
+    password = secrets.token_urlsafe(16)
+    group = manifest["settings"]["base"]["group"]
+    with host.sudo():
+        host.check_output("useradd -m -G %s -s /bin/bash %s", group, name)
+        host.check_output("echo %s | chpasswd", f"{name}:{password}")
+    yield name, password
+    with host.sudo():
+        host.run("pkill -u %s", name)
+        host.run("userdel -r %s", name)
+
+
+def test_hub_user_reaches_code_server_and_anonymous_does_not(host, hub, code_server, pam_user):
+    name, password = pam_user
+    path = host.check_output("mktemp --suffix=.py")
+    host.check_output("printf %%s %s > %s", CLIENT, path)
+    res = host.run(
+        "%s/bin/python %s https://127.0.0.1:%s %s %s %s",
+        hub["env"],
+        path,
+        str(hub["port"]),
+        name,
+        password,
+        code_server["proxy_name"],
+    )
+    host.run("rm -f %s", path)
+    with host.sudo():
+        journal = host.run("journalctl -u jupyterhub -n 60 --no-pager").stdout
+    assert res.rc == 0, res.stdout + res.stderr[-3000:] + journal
+    result = json.loads(res.stdout.strip().splitlines()[-1])
+    assert result["login_status"] == 302, result
+    assert result["spawn_status"] in (201, 202), result
+    assert result["user_status"] == 200, (result, journal)
+    assert result["user_final_url"].startswith(
+        f"https://127.0.0.1:{hub['port']}/user/{name}/{code_server['proxy_name']}/"
+    ), result
+    assert result["user_is_code_server"], result
+    # Anonymous: redirected away (the hub's OAuth, then its login page), never code-server.
+    assert result["anon_status"] in (302, 303, 403), result
+    assert "/hub/" in result["anon_location"] or result["anon_status"] == 403, result
+    assert "/hub/login" in result["anon_final_url"], result
+    assert not result["anon_is_code_server"], result
