@@ -1,0 +1,131 @@
+"""Bad GPU input fails before any change, naming the combination and why.
+
+A play runs the preflight of nvidia_driver, cuda and container_runtime (the
+gpu variant's first play, as in playbooks/site.yml), then the roles, against a
+fresh Debian 12 container; `docker diff` before and after proves nothing
+changed. Debian 12 carries driver 535 (CUDA <= 12.2), the proprietary module
+only, and CUDA 11.8. NVIDIA's hosts are unreachable here, which the
+unreachable-repository cases rely on (and a mirror variable points them at
+an address that cannot answer, so they hold on any network).
+"""
+
+import json
+import os
+import subprocess
+
+import pytest
+
+from test_bad_input import diff
+
+pytestmark = pytest.mark.docker
+
+PLAYBOOK = """
+- name: Check the GPU roles' input before anything changes
+  hosts: all
+  gather_facts: true
+  tasks:
+    - name: Run each GPU role's preflight
+      ansible.builtin.include_role:
+        name: "{{ __gpu_role }}"
+        tasks_from: preflight
+      loop: [dsvm.image.nvidia_driver, dsvm.image.cuda, dsvm.image.container_runtime]
+      loop_control:
+        loop_var: __gpu_role
+
+- name: Converge the GPU roles
+  hosts: all
+  gather_facts: true
+  roles:
+    - dsvm.image.nvidia_driver
+    - dsvm.image.cuda
+    - dsvm.image.container_runtime
+"""
+
+# Nothing listens on port 9 of this address; it fails fast and everywhere.
+DEAD_MIRROR = "http://127.0.0.1:9"
+
+CASES = {
+    "unknown driver branch": (
+        {"nvidia_driver_branch": "999"},
+        ["nvidia_driver_branch=999", "not a known driver branch", "535"],
+    ),
+    "CUDA newer than the driver runs": (
+        {"cuda_versions": ["12.4"]},
+        ["CUDA 12.4", "branch 535", "up to 12.2", "nvidia_driver_branch", "550"],
+    ),
+    "open module from Debian 12": (
+        {"nvidia_driver_module": "open"},
+        ["nvidia_driver_source=distro", "nvidia_driver_module=open", "Debian 12", "cuda_repo"],
+    ),
+    "branch Debian 12 does not carry": (
+        {"nvidia_driver_branch": "580"},
+        ["nvidia_driver_source=distro", "nvidia_driver_branch=580", "Debian 12", "branch 535"],
+    ),
+    "second distro toolkit version": (
+        {"cuda_versions": ["11.8", "12.0"]},
+        ["cuda_source=distro", "only CUDA 11.8", "cuda_repo"],
+    ),
+    "CUDA repository without NVIDIA's repository": (
+        {"cuda_cudnn_source": "cuda_repo"},
+        ["cuda_cudnn_source=cuda_repo", "nvidia_driver_source=cuda_repo", "nvidia_driver_source is distro"],
+    ),
+    "Debian's cuDNN downloader": (
+        {"cuda_packages_extra": ["nvidia-cudnn"]},
+        ["cuda_packages_extra", "nvidia-cudnn", "downloader"],
+    ),
+    "default CUDA not among the versions": (
+        {"cuda_default": "12.0"},
+        ["cuda_default (12.0)", "cuda_versions"],
+    ),
+    "unknown module flavour": (
+        {"nvidia_driver_module": "closed"},
+        ["nvidia_driver_module", "proprietary", "open"],
+    ),
+    "unreachable CUDA repository": (
+        {
+            "nvidia_driver_source": "cuda_repo",
+            "nvidia_driver_cuda_repo_url": DEAD_MIRROR,
+            "container_runtime_nvidia_toolkit_install": False,
+        },
+        ["nvidia_driver_source=cuda_repo", f"{DEAD_MIRROR}/debian12/x86_64/3bf863cc.pub", "nvidia_driver_cuda_repo_url"],
+    ),
+    "unreachable container toolkit repository": (
+        {"dsvm_artifact_mirror": DEAD_MIRROR},
+        [f"{DEAD_MIRROR}/libnvidia-container/gpgkey", "container_runtime_nvidia_key_url", "toolkit_install=false"],
+    ),
+    "NVIDIA runtime without Docker": (
+        {"container_runtime_docker": False, "container_runtime_nvidia_toolkit_install": False},
+        ["container_runtime_nvidia_toolkit=true", "container_runtime_docker=true"],
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def playbook(tmp_path_factory):
+    path = tmp_path_factory.mktemp("gpu") / "gpu.yml"
+    path.write_text(PLAYBOOK)
+    return path
+
+
+@pytest.mark.parametrize("case", CASES, ids=list(CASES))
+def test_gpu_bad_input_fails_before_any_change(case, container, repo_root, playbook):
+    extra_vars = {"dsvm_variant": "gpu", **CASES[case][0]}
+    expected = CASES[case][1]
+    before = diff(container)
+    env = dict(os.environ, ANSIBLE_CONFIG=str(repo_root / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
+    result = subprocess.run(
+        ["ansible-playbook", "-i", f"{container},", "-c", "community.docker.docker"]
+        + ["-e", json.dumps(extra_vars), str(playbook)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=repo_root,
+    )
+    output = result.stdout + result.stderr
+    # Folded messages may wrap anywhere in the YAML callback's output.
+    flat = " ".join(output.split())
+    assert result.returncode != 0, f"{case}: the play succeeded\n{output[-3000:]}"
+    for word in expected:
+        assert word in flat, f"{case}: {word!r} not in the error\n{output[-3000:]}"
+    assert "changed=0" in output or "PLAY RECAP" not in output, output[-3000:]
+    assert diff(container) == before, f"{case}: the host changed: {diff(container) - before}"
