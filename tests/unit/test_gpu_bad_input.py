@@ -14,7 +14,6 @@ import os
 import subprocess
 
 import pytest
-
 from test_bad_input import diff
 
 pytestmark = pytest.mark.docker
@@ -87,11 +86,19 @@ CASES = {
             "nvidia_driver_cuda_repo_url": DEAD_MIRROR,
             "container_runtime_nvidia_toolkit_install": False,
         },
-        ["nvidia_driver_source=cuda_repo", f"{DEAD_MIRROR}/debian12/x86_64/3bf863cc.pub", "nvidia_driver_cuda_repo_url"],
+        [
+            "nvidia_driver_source=cuda_repo",
+            f"{DEAD_MIRROR}/debian12/x86_64/3bf863cc.pub",
+            "nvidia_driver_cuda_repo_url",
+        ],
     ),
     "unreachable container toolkit repository": (
         {"dsvm_artifact_mirror": DEAD_MIRROR},
-        [f"{DEAD_MIRROR}/libnvidia-container/gpgkey", "container_runtime_nvidia_key_url", "toolkit_install=false"],
+        [
+            f"{DEAD_MIRROR}/libnvidia-container/gpgkey",
+            "container_runtime_nvidia_key_url",
+            "toolkit_install=false",
+        ],
     ),
     "NVIDIA runtime without Docker": (
         {"container_runtime_docker": False, "container_runtime_nvidia_toolkit_install": False},
@@ -114,8 +121,16 @@ def test_gpu_bad_input_fails_before_any_change(case, container, repo_root, playb
     before = diff(container)
     env = dict(os.environ, ANSIBLE_CONFIG=str(repo_root / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
     result = subprocess.run(
-        ["ansible-playbook", "-i", f"{container},", "-c", "community.docker.docker"]
-        + ["-e", json.dumps(extra_vars), str(playbook)],
+        [
+            "ansible-playbook",
+            "-i",
+            f"{container},",
+            "-c",
+            "community.docker.docker",
+            "-e",
+            json.dumps(extra_vars),
+            str(playbook),
+        ],
         capture_output=True,
         text=True,
         env=env,
@@ -129,3 +144,89 @@ def test_gpu_bad_input_fails_before_any_change(case, container, repo_root, playb
         assert word in flat, f"{case}: {word!r} not in the error\n{output[-3000:]}"
     assert "changed=0" in output or "PLAY RECAP" not in output, output[-3000:]
     assert diff(container) == before, f"{case}: the host changed: {diff(container) - before}"
+
+
+# --- what the repository and runtime settings render to ---------------------
+# NVIDIA's hosts are unreachable from CI, so the files that point apt and
+# docker at them are checked as rendered, with a mirror and with the defaults.
+
+RENDER_PLAYBOOK = """
+- name: Render the GPU roles' repository and runtime files
+  hosts: localhost
+  connection: local
+  gather_facts: false
+  vars:
+    ansible_managed: managed
+  tasks:
+    - name: Load the roles' variables
+      ansible.builtin.include_vars: "{{ item }}"
+      loop: "{{ var_files }}"
+    - name: Render
+      ansible.builtin.debug:
+        msg: "{{ lookup('ansible.builtin.template', template) }}"
+"""
+
+
+def render(repo_root, tmp_path, role, template, extra):
+    roles = repo_root / "roles"
+    var_files = [str(roles / role / "defaults" / "main.yml"), str(roles / role / "vars" / "main.yml")]
+    if role == "nvidia_driver":
+        var_files.append(str(roles / role / "vars" / "Debian-12.yml"))
+    book = tmp_path / "render.yml"
+    book.write_text(RENDER_PLAYBOOK)
+    env = dict(os.environ, ANSIBLE_CONFIG=str(repo_root / "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK="json")
+    extra = {"var_files": var_files, "template": str(roles / role / "templates" / template), **extra}
+    res = subprocess.run(
+        ["ansible-playbook", "-i", "localhost,", "-e", json.dumps(extra), str(book)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=repo_root,
+    )
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    out = json.loads(res.stdout[res.stdout.index("{") :])
+    return out["plays"][0]["tasks"][-1]["hosts"]["localhost"]["msg"]
+
+
+def test_cuda_repo_sources_follow_the_mirror(repo_root, tmp_path):
+    text = render(
+        repo_root,
+        tmp_path,
+        "nvidia_driver",
+        "cuda-repo.sources.j2",
+        {"dsvm_artifact_mirror": "http://mirror.test"},
+    )
+    assert "URIs: http://mirror.test/cuda/repos/debian12/x86_64/" in text, text
+    assert "Signed-By: /usr/share/keyrings/dsvm-nvidia-cuda.asc" in text, text
+
+
+def test_cuda_repo_sources_default_to_nvidia(repo_root, tmp_path):
+    text = render(repo_root, tmp_path, "nvidia_driver", "cuda-repo.sources.j2", {})
+    assert "URIs: https://developer.download.nvidia.com/compute/cuda/repos/debian12/x86_64/" in text, text
+
+
+def test_container_toolkit_sources_follow_the_mirror(repo_root, tmp_path):
+    text = render(
+        repo_root,
+        tmp_path,
+        "container_runtime",
+        "nvidia-container-toolkit.sources.j2",
+        {"dsvm_artifact_mirror": "http://mirror.test"},
+    )
+    assert "URIs: http://mirror.test/libnvidia-container/stable/deb/$(ARCH)/" in text, text
+
+
+@pytest.mark.parametrize("variant", ["gpu", "cpu"])
+def test_daemon_json_registers_the_nvidia_runtime_in_gpu_only(repo_root, tmp_path, variant):
+    extra = {
+        "dsvm_variant": variant,
+        "container_runtime_nvidia_default_runtime": True,
+        "container_runtime_daemon_options": {"log-driver": "local"},
+    }
+    daemon = json.loads(render(repo_root, tmp_path, "container_runtime", "daemon.json.j2", extra))
+    assert daemon["log-driver"] == "local", daemon
+    if variant == "gpu":
+        assert daemon["runtimes"]["nvidia"]["path"] == "/usr/bin/nvidia-container-runtime", daemon
+        assert daemon["default-runtime"] == "nvidia", daemon
+    else:
+        assert "runtimes" not in daemon and "default-runtime" not in daemon, daemon
