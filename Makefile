@@ -22,7 +22,7 @@ export DSVM_HOST_CA_BUNDLE := $(CA_BUNDLE)
 export ANSIBLE_LOCAL_TEMP := $(CURDIR)/.ansible/tmp
 TIMED := tools/timed
 
-.PHONY: help venv docker base-images lint unit molecule molecule-roles molecule-cpu lock \
+.PHONY: help venv docker base-images lint unit molecule molecule-roles molecule-cpu molecule-gpu lock \
         image packer-validate collection test clean
 
 help:
@@ -74,7 +74,10 @@ molecule-roles: venv base-images
 	done; done
 molecule-cpu: venv base-images
 	for d in $(DISTROS); do MOLECULE_DISTRO=$$d molecule test -s cpu || exit 1; done
-molecule: molecule-roles molecule-cpu
+# The gpu variant's system layer (driver, CUDA, container runtime) in containers.
+molecule-gpu: venv base-images
+	for d in $(DISTROS); do MOLECULE_DISTRO=$$d MOLECULE_VARIANT=gpu molecule test -s gpu || exit 1; done
+molecule: molecule-roles molecule-cpu molecule-gpu
 
 # Packer (docker source): site.yml, the acceptance suite, cleanup, commit, tag.
 image: venv base-images
@@ -93,9 +96,11 @@ test: venv
 	$(TIMED) lint $(MAKE) --no-print-directory lint
 	$(TIMED) unit $(MAKE) --no-print-directory unit
 	$(TIMED) collection $(MAKE) --no-print-directory collection
-	$(TIMED) molecule-roles $(MAKE) --no-print-directory molecule-roles ROLES="$(CI_ROLES)"
-	$(TIMED) molecule-cpu $(MAKE) --no-print-directory molecule-cpu
-	$(TIMED) image $(MAKE) --no-print-directory image
+	tools/lanes \
+	  '$(TIMED) molecule-cpu $(MAKE) --no-print-directory molecule-cpu' \
+	  '$(TIMED) molecule-roles $(MAKE) --no-print-directory molecule-roles ROLES="$(CI_ROLES)"; \
+	   $(TIMED) molecule-gpu $(MAKE) --no-print-directory molecule-gpu; \
+	   $(TIMED) image $(MAKE) --no-print-directory image'
 
 clean:
 	rm -rf $(VENV) .collections .ansible build packer-manifest.json
