@@ -1,0 +1,107 @@
+"""R: the interpreter, the distribution's CRAN packages, the site-wide
+repository, and the IR kernel run through JupyterHub by a PAM user (marker r).
+
+What is expected comes from the r role's manifest entry (dsvm-info --json).
+"""
+
+import json
+import secrets
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.r
+
+SCRIPTS = Path(__file__).parent / "scripts"
+
+
+@pytest.fixture(scope="module")
+def r(manifest):
+    settings = manifest["settings"].get("r")
+    assert settings, "the manifest has no r entry"
+    return settings
+
+
+def copy_script(host, name):
+    path = host.check_output("mktemp --suffix=-%s", name)
+    host.check_output("printf %%s %s > %s", (SCRIPTS / name).read_text(), path)
+    return path
+
+
+def test_r_version_is_the_manifests(host, manifest, r):
+    out = host.check_output("%s -e %s", r["rscript"], 'cat(R.version$major, R.version$minor, sep = ".")')
+    assert out == manifest["components"]["R"]
+
+
+def test_packages_installed(host, r):
+    missing = [p for p in r["packages"] if not host.package(p).is_installed]
+    assert not missing, missing
+
+
+def test_r_fits_a_model_with_data_table_and_caret(host, r):
+    path = copy_script(host, "fit_model.R")
+    res = host.run("%s %s", r["rscript"], path)
+    host.run("rm -f %s", path)
+    assert res.rc == 0, res.stderr[-3000:]
+    words = res.stdout.split()
+    slope, rsq = float(words[words.index("SLOPE") + 1]), float(words[words.index("RSQ") + 1])
+    assert abs(slope - 3) < 0.05, res.stdout
+    assert rsq > 0.95, res.stdout
+
+
+def test_site_repository_for_users(host, r):
+    out = host.check_output("%s -e %s", r["rscript"], 'cat(getOption("repos")[["CRAN"]])')
+    assert out == r["repos_url"]
+
+
+def test_kernelspec_registered_system_wide(host, r):
+    if not r["kernel"]:
+        pytest.skip("the r role was told not to register the IR kernel (r_irkernel_enabled: false)")
+    spec = json.loads(host.file(f"/usr/local/share/jupyter/kernels/{r['kernel']}/kernel.json").content_string)
+    assert spec["language"] == "R"
+    assert spec["display_name"] == r["kernel_display_name"]
+    res = host.run("%s -e %s", r["rscript"], "library(IRkernel); cat('ok')")
+    assert res.rc == 0 and res.stdout.endswith("ok"), res.stderr
+
+
+@pytest.fixture
+def pam_user(host, manifest):
+    name = "rtest" + secrets.token_hex(3)
+    password = secrets.token_urlsafe(16)
+    group = manifest["settings"]["base"]["group"]
+    with host.sudo():
+        host.check_output("useradd -m -G %s -s /bin/bash %s", group, name)
+        host.check_output("echo %s | chpasswd", f"{name}:{password}")
+    yield name, password
+    with host.sudo():
+        host.run("pkill -u %s", name)
+        host.run("userdel -r %s", name)
+
+
+def test_ir_kernel_runs_code_through_the_hub(host, manifest, r, pam_user):
+    hub = manifest["settings"].get("jupyterhub")
+    if not hub:
+        pytest.skip("no JupyterHub on this host (the manifest has no jupyterhub entry)")
+    assert r["kernel"], "JupyterHub is installed but the r role did not register the IR kernel"
+    name, password = pam_user
+    tmp = host.check_output("mktemp -d")
+    for script in ("hub_client.py", "hub_kernel_code.py"):
+        host.check_output("printf %%s %s > %s/%s", (SCRIPTS / script).read_text(), tmp, script)
+    code = 'cat(Sys.info()[["user"]], R.version$major, 6 * 7, "\\n")'
+    res = host.run(
+        "%s/bin/python %s/hub_kernel_code.py https://127.0.0.1:%s %s %s %s %s",
+        hub["env"],
+        tmp,
+        str(hub["port"]),
+        name,
+        password,
+        r["kernel"],
+        code,
+    )
+    host.run("rm -rf %s", tmp)
+    assert res.rc == 0, res.stdout + res.stderr[-3000:]
+    result = json.loads(res.stdout.strip().splitlines()[-1])
+    assert result["login_status"] == 302, result
+    assert r["kernel"] in result["kernelspecs"], f"the hub does not show the R kernel: {result}"
+    major = manifest["components"]["R"].split(".")[0]
+    assert result.get("output") == f"{name} {major} 42", result

@@ -1,0 +1,185 @@
+"""R and RStudio Server: bad input and failed downloads stop before any change,
+and the RStudio Server configuration renders (the render-only path CI can run:
+Posit's download host is unreachable here).
+
+Runs the roles against a container of the Debian 12 base image and compares
+`docker diff` before and after each failing play.
+"""
+
+import json
+import os
+import socket
+import subprocess
+
+import pytest
+
+pytestmark = pytest.mark.docker
+
+IGNORED_DIRS = {"/root", "/tmp"}  # noqa: S108 - paths inside the container
+IGNORED_PREFIX = "/root/.ansible"
+GOOD_SHA = "a" * 64
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+CLOSED = closed_port()
+BUILD = {"path": "jammy/amd64/rstudio-server-2024.12.1-563-amd64.deb", "sha256": GOOD_SHA}
+INSTALL = {"rstudio_server_install": True, "rstudio_server_which_r": "/bin/sh"}
+
+CASES = {
+    "rstudio version without any build": (
+        "rstudio_server",
+        {"rstudio_server_version": "2099.01.0-1"},
+        [
+            "rstudio_server_version 2099.01.0-1",
+            "no build for",
+            "debian12",
+            "rstudio_server_builds['2099.01.0-1']",
+        ],
+    ),
+    "rstudio version without a build for this distribution": (
+        "rstudio_server",
+        {"rstudio_server_builds": {"2024.12.1-563": {"debian13": BUILD}}},
+        ["rstudio_server_version 2024.12.1-563", "debian12", "rstudio_server_builds", "none"],
+    ),
+    "rstudio install without a sha256": (
+        "rstudio_server",
+        INSTALL,
+        ["rstudio_server_builds['2024.12.1-563']['debian12']", "sha256"],
+    ),
+    "rstudio install with an unreachable URL": (
+        "rstudio_server",
+        INSTALL
+        | {
+            "rstudio_server_base_url": f"http://127.0.0.1:{CLOSED}/server",
+            "rstudio_server_builds": {"2024.12.1-563": {"debian12": BUILD}},
+        },
+        ["artifact 'rstudio-server'", "could not fetch", f"http://127.0.0.1:{CLOSED}/server/jammy", GOOD_SHA],
+    ),
+    "rstudio install with a checksum mismatch": (
+        "rstudio_server",
+        INSTALL
+        | {
+            "rstudio_server_deb_path": "/srv/stage/rstudio-server.deb",
+            "rstudio_server_builds": {"2024.12.1-563": {"debian12": BUILD}},
+        },
+        ["artifact 'rstudio-server'", "checksum mismatch", "file:///srv/stage/rstudio-server.deb", GOOD_SHA],
+    ),
+    "rstudio install without R": (
+        "rstudio_server",
+        {
+            "rstudio_server_install": True,
+            "rstudio_server_which_r": "/usr/bin/R",
+            "rstudio_server_builds": {"2024.12.1-563": {"debian12": BUILD}},
+        },
+        ["rstudio_server_which_r", "dsvm.image.r"],
+    ),
+    "r from CRAN without the key's sha256": (
+        "r",
+        {"r_source": "cran"},
+        ["r_cran_apt_key_sha256", "r_source"],
+    ),
+    "unknown r package set": ("r", {"r_package_set": "huge"}, ["r_package_set", "lean", "full"]),
+    "r repository not a URL": ("r", {"r_repos_url": "cran"}, ["r_repos_url"]),
+}
+
+PLAYBOOK = """\
+- hosts: all
+  gather_facts: true
+  roles:
+    - role: dsvm.image.{role}
+"""
+
+
+def diff(container: str) -> set[str]:
+    out = subprocess.run(["docker", "diff", container], check=True, capture_output=True, text=True)
+    paths = {line.split(maxsplit=1)[1] for line in out.stdout.splitlines() if line.strip()}
+    return {p for p in paths if p not in IGNORED_DIRS and not p.startswith(IGNORED_PREFIX)}
+
+
+@pytest.fixture(scope="module")
+def play(container, repo_root, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("plays")
+    # A pre-staged file that is not the expected .deb (for the mismatch case).
+    subprocess.run(
+        [
+            "docker",
+            "exec",
+            container,
+            "sh",
+            "-c",
+            "mkdir -p /srv/stage && echo not-a-deb > /srv/stage/rstudio-server.deb",
+        ],
+        check=True,
+    )
+
+    def run(role: str, extra_vars: dict) -> tuple[int, str]:
+        path = folder / f"{role}.yml"
+        path.write_text(PLAYBOOK.format(role=role))
+        env = dict(os.environ, ANSIBLE_CONFIG=str(repo_root / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
+        result = subprocess.run(
+            [
+                "ansible-playbook",
+                "-i",
+                f"{container},",
+                "-c",
+                "community.docker.docker",
+                "-e",
+                json.dumps(extra_vars),
+                str(path),
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=repo_root,
+        )
+        return result.returncode, result.stdout + result.stderr
+
+    return run
+
+
+@pytest.mark.parametrize("case", CASES, ids=list(CASES))
+def test_bad_input_fails_before_any_change(case, container, play):
+    role, extra_vars, expected = CASES[case]
+    before = diff(container)
+    rc, output = play(role, extra_vars)
+    assert rc != 0, f"{case}: the play succeeded\n{output[-3000:]}"
+    for word in expected:
+        assert word in output, f"{case}: {word!r} not in the error\n{output[-3000:]}"
+    assert diff(container) == before, f"{case}: the host changed: {diff(container) ^ before}"
+
+
+def test_rstudio_configuration_renders(container, play):
+    """The render-only path (rstudio_server_install: false): the files RStudio Server reads."""
+    extra = {
+        "rstudio_server_port": 8788,
+        "rstudio_server_address": "127.0.0.1",
+        "rstudio_server_allowed_group": "rusers",
+        "rstudio_server_which_r": "/opt/R/bin/R",
+        "rstudio_server_session_timeout_minutes": 30,
+    }
+    rc, output = play("rstudio_server", extra)
+    assert rc == 0, output[-3000:]
+
+    def read(path):
+        return subprocess.run(
+            ["docker", "exec", container, "cat", path], check=True, capture_output=True, text=True
+        ).stdout.splitlines()
+
+    server = [line for line in read("/etc/rstudio/rserver.conf") if line and not line.startswith("#")]
+    assert server == [
+        "www-port=8788",
+        "www-address=127.0.0.1",
+        "auth-required-user-group=rusers",
+        "rsession-which-r=/opt/R/bin/R",
+    ]
+    session = [line for line in read("/etc/rstudio/rsession.conf") if line and not line.startswith("#")]
+    assert session == ["session-timeout-minutes=30"]
+    manifest = json.loads("\n".join(read("/etc/dsvm/manifest.d/45-rstudio_server.json")))
+    assert manifest["settings"]["installed"] is False and manifest["services"] == {}
+    rc, output = play("rstudio_server", extra)
+    assert rc == 0 and "changed=0" in output, f"second run changed something\n{output[-2000:]}"
