@@ -26,6 +26,9 @@ run_box() {
     -v "$cache:/var/cache/dsvm/uv" -v "$wheels:/opt/wheelhouse:ro" \
     -v /etc/ssl/certs/ca-certificates.crt:/etc/ssl/certs/host-ca.crt:ro \
     "dsvm-base:$distro" /lib/systemd/systemd >/dev/null
+  # Let boot finish first: systemd-tmpfiles cleans /tmp while it boots.
+  until docker exec "$1" systemctl is-system-running --wait >/dev/null 2>&1 ||
+    [[ $(docker exec "$1" systemctl is-system-running 2>/dev/null) == degraded ]]; do sleep 1; done
 }
 trap 'docker rm -f bench-ansible bench-plain >/dev/null 2>&1 || true' EXIT
 run_box bench-ansible
@@ -79,4 +82,4 @@ for e in "${envs[@]}"; do
     rm -rf /tmp/nopyc"
 done
 echo "== environment sizes"
-docker exec bench-ansible du -sh /opt/dsvm/envs/* | grep -v lock
+docker exec bench-ansible bash -c "du -sh /opt/dsvm/envs/*/" 
