@@ -41,7 +41,7 @@ def test_install_is_root_owned(host, code_server):
 
 
 def test_registered_with_server_proxy(host, code_server):
-    conf = json.loads(host.file("/etc/jupyter/jupyter_server_config.d/dsvm-code-server.json").content_string)
+    conf = json.loads(host.file("/etc/jupyter/jupyter_server_config.json").content_string)
     server = conf["ServerProxy"]["servers"][code_server["proxy_name"]]
     assert server["unix_socket"] is True
     assert "{unix_socket}" in server["command"] and "--auth" in server["command"]
