@@ -44,7 +44,8 @@ def gpu(manifest):
 
 def dpkg_version(host, package):
     res = host.run("dpkg-query -W -f='${Status} ${Version}' %s", package)
-    assert res.rc == 0 and res.stdout.startswith("install ok installed"), f"{package} is not installed"
+    # "hold ok installed" for the held driver packages.
+    assert res.rc == 0 and re.match(r"(install|hold) ok installed ", res.stdout), f"{package}: {res.stdout}"
     return res.stdout.split()[-1]
 
 
@@ -81,7 +82,7 @@ def test_module_type_packages(host, gpu):
     open_dkms = host.run(
         "dpkg-query -W -f='${Status}' nvidia-open-kernel-dkms nvidia-kernel-open-dkms 2>/dev/null"
     )
-    is_open = "install ok installed" in open_dkms.stdout
+    is_open = " ok installed" in open_dkms.stdout
     assert ("open" if is_open else "proprietary") == gpu["module"], open_dkms.stdout
 
 
@@ -160,7 +161,7 @@ def test_nvcc_compiles_a_kernel(host, gpu):
 
 def test_debian_cudnn_downloader_absent(host):
     res = host.run("dpkg-query -W -f='${Status}' nvidia-cudnn")
-    assert "install ok installed" not in res.stdout, (
+    assert " ok installed" not in res.stdout, (
         "Debian's nvidia-cudnn (an install-time downloader) is installed"
     )
 
