@@ -29,7 +29,9 @@ def hub(manifest):
 
 def test_runs_on_its_own_node(host, code_server):
     out = host.check_output("%s/bin/code-server --version", code_server["prefix"])
-    assert out.split()[0] == code_server["version"], out
+    # A first run may also log that it wrote the caller's default config file.
+    versions = [line.split()[0] for line in out.splitlines() if line[:1].isdigit()]
+    assert versions == [code_server["version"]], out
     node = host.check_output("grep -o '[^\"]*/bin/node' %s/bin/code-server | head -1", code_server["prefix"])
     assert host.check_output("%s --version", node) == "v" + code_server["node_version"]
     assert host.file("/usr/local/bin/code-server").linked_to == f"{code_server['prefix']}/bin/code-server"
