@@ -84,8 +84,13 @@ molecule-gpu: venv base-images
 molecule: molecule-roles molecule-cpu molecule-gpu
 
 # Packer (docker source): site.yml, the acceptance suite, cleanup, commit, tag.
+# IMAGE_VARS: more Ansible variable files for site.yml (space-separated).
+# ACCEPTANCE_MARKERS: the suite's -m expression inside the build (default: packer/).
+IMAGE_VARS ?=
+ACCEPTANCE_MARKERS ?=
 image: venv base-images
-	tools/packer-build.sh $(VARIANT) $(DISTRO)
+	DSVM_ANSIBLE_VARS_EXTRA="$(IMAGE_VARS)" DSVM_ACCEPTANCE_MARKERS="$(ACCEPTANCE_MARKERS)" \
+	  tools/packer-build.sh $(VARIANT) $(DISTRO)
 
 collection: venv
 	tools/check-collection.sh
@@ -104,7 +109,8 @@ test: venv
 	   $(TIMED) molecule-cpu $(MAKE) --no-print-directory molecule-cpu' \
 	  '$(TIMED) molecule-roles $(MAKE) --no-print-directory molecule-roles ROLES="$(CI_ROLES)"; \
 	   $(TIMED) molecule-gpu $(MAKE) --no-print-directory molecule-gpu GPU_DISTROS="$(CI_GPU_DISTROS)"; \
-	   $(TIMED) image $(MAKE) --no-print-directory image'
+	   $(TIMED) image $(MAKE) --no-print-directory image IMAGE_VARS=tests/ci/image-lean.yml \
+	     ACCEPTANCE_MARKERS="not gpu and not gpu_build and not capture and not conda and not r and not code_server"'
 
 clean:
 	rm -rf $(VENV) .collections .ansible build packer-manifest.json

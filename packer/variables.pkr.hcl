@@ -61,7 +61,7 @@ variable "acceptance_pytest" {
 
 variable "acceptance_markers" {
   type        = string
-  default     = "not gpu and not gpu_build and not capture"
+  default     = "not gpu and not gpu_build and not capture and not conda"
   description = "pytest -m expression for the suite run before cleanup (gpu checks need a GPU at build time)."
 }
 

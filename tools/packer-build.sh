@@ -16,6 +16,13 @@ ca_args=()
 [[ -f "$ca_bundle" ]] && ca_args=(-var "extra_ca_files=[\"$ca_bundle\"]")
 mkdir -p build "${DSVM_UV_CACHE:-/var/cache/dsvm/uv}"
 # uv's download cache and the local wheelhouse, for the build container only.
+# Ansible variable files: the CI overrides, then any in DSVM_ANSIBLE_VARS_EXTRA
+# (space-separated; `make image IMAGE_VARS=FILE`).
+vars_files="\"${DSVM_ANSIBLE_VARS:-$root/tests/ci/ansible-vars.yml}\""
+for f in ${DSVM_ANSIBLE_VARS_EXTRA:-}; do
+  [[ -f $f ]] || { echo "packer-build: IMAGE_VARS file $f does not exist" >&2; exit 2; }
+  vars_files+=", \"$(realpath "$f")\""
+done
 mounts="[\"${DSVM_UV_CACHE:-/var/cache/dsvm/uv}:/var/cache/dsvm/uv\", \"${DSVM_WHEELHOUSE:-/opt/wheels}:/opt/wheelhouse:ro\"]"
 start=$(date +%s)
 packer build -color=false -force \
@@ -26,7 +33,8 @@ packer build -color=false -force \
   -var "git_commit=$commit" \
   -var "acceptance_pytest=$root/.venv/bin/pytest" \
   -var "docker_mounts=$mounts" \
-  -var "ansible_vars_files=[\"${DSVM_ANSIBLE_VARS:-$root/tests/ci/ansible-vars.yml}\"]" \
+  -var "ansible_vars_files=[$vars_files]" \
+  ${DSVM_ACCEPTANCE_MARKERS:+-var "acceptance_markers=$DSVM_ACCEPTANCE_MARKERS"} \
   -var "acceptance_args=[\"--dsvm-tls-url=${DSVM_TEST_TLS_URL:-https://pypi.org/simple/pip/}\"]" \
   "${ca_args[@]}" \
   packer
