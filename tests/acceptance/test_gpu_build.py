@@ -240,12 +240,6 @@ def test_gpu_lock_cuda_runs_on_the_driver(lock, gpu):
     """CUDA M.x wheels run on any driver that runs M.0 (minor version compatibility)."""
     driver_major = int(gpu["max_cuda"].split(".")[0])
     too_new = sorted(m for m in lock_cuda_majors(lock_pins(lock)) if m > driver_major)
-    if too_new and lock.name.startswith("pytorch-"):
-        pytest.xfail(
-            f"known defect (python_envs): {lock.name} resolves PyPI's torch built for CUDA {too_new}, "
-            f"which driver branch {gpu['driver_branch']} (CUDA <= {gpu['max_cuda']}) cannot run; "
-            "the gpu lock needs a CUDA 12 build (PyTorch's cu12x index) or driver 580"
-        )
     assert not too_new, (
         f"{lock.name} needs CUDA {too_new}; driver {gpu['driver_branch']} runs <= {gpu['max_cuda']}"
     )
