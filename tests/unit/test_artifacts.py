@@ -9,18 +9,16 @@ before and after: a refused, unreachable or mismatched artifact leaves nothing.
 import functools
 import hashlib
 import http.server
-import json
-import os
 import socket
 import subprocess
 import threading
 
 import pytest
+from dockerplay import changed_paths as diff
+from dockerplay import run_playbook
 
 pytestmark = pytest.mark.docker
 
-IGNORED_DIRS = {"/root", "/tmp"}  # noqa: S108 - paths inside the container
-IGNORED_PREFIX = "/root/.ansible"
 VENDOR_URL = "https://vendor.example/dl/tool-1.0.tar.gz"
 PAYLOAD = b"dsvm artifact payload\n" * 64
 OTHER = b"the override's file\n" * 32
@@ -39,12 +37,6 @@ PLAYBOOK = """\
       ansible.builtin.debug:
         msg: "RESULT={{ artifact_path | default(artifact_apt_url | default('')) }}"
 """
-
-
-def diff(container: str) -> set[str]:
-    out = subprocess.run(["docker", "diff", container], check=True, capture_output=True, text=True)
-    paths = {line.split(maxsplit=1)[1] for line in out.stdout.splitlines() if line.strip()}
-    return {p for p in paths if p not in IGNORED_DIRS and not p.startswith(IGNORED_PREFIX)}
 
 
 @pytest.fixture(scope="module")
@@ -85,24 +77,8 @@ def play(container, repo_root, tmp_path_factory):
     path.write_text(PLAYBOOK)
 
     def run(extra_vars: dict) -> tuple[int, str]:
-        env = dict(os.environ, ANSIBLE_CONFIG=str(repo_root / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
-        result = subprocess.run(
-            [
-                "ansible-playbook",
-                "-i",
-                f"{container},",
-                "-c",
-                "community.docker.docker",
-                "-e",
-                json.dumps(extra_vars),
-                str(path),
-            ],
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=repo_root,
-        )
-        return result.returncode, result.stdout + result.stderr
+        rc, output = run_playbook(repo_root, container, str(path), extra_vars)
+        return rc, output
 
     return run
 

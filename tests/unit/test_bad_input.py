@@ -5,18 +5,14 @@ and compares `docker diff` before and after: nothing outside Ansible's own
 temporary files may have changed.
 """
 
-import json
-import os
-import subprocess
-
 import pytest
+from dockerplay import changed_paths as diff
+from dockerplay import run_playbook
 
 pytestmark = pytest.mark.docker
 
 # Ansible's own scratch space on the target (and the directories holding it)
 # is not a change to the host.
-IGNORED_DIRS = {"/root", "/tmp"}  # noqa: S108 - paths inside the container
-IGNORED_PREFIX = "/root/.ansible"
 
 CASES = {
     "unknown variant": ({"dsvm_variant": "tpu"}, ["dsvm_variant", "cpu", "gpu"]),
@@ -39,35 +35,12 @@ CASES = {
 }
 
 
-def diff(container: str) -> set[str]:
-    out = subprocess.run(["docker", "diff", container], check=True, capture_output=True, text=True)
-    paths = {line.split(maxsplit=1)[1] for line in out.stdout.splitlines() if line.strip()}
-    return {p for p in paths if p not in IGNORED_DIRS and not p.startswith(IGNORED_PREFIX)}
-
-
 @pytest.mark.parametrize("case", CASES, ids=list(CASES))
 def test_bad_input_fails_before_any_change(case, container, repo_root):
     extra_vars, expected = CASES[case]
     before = diff(container)
-    env = dict(os.environ, ANSIBLE_CONFIG=str(repo_root / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
-    result = subprocess.run(
-        [
-            "ansible-playbook",
-            "-i",
-            f"{container},",
-            "-c",
-            "community.docker.docker",
-            "-e",
-            json.dumps(extra_vars),
-            str(repo_root / "playbooks" / "site.yml"),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=repo_root,
-    )
-    output = result.stdout + result.stderr
-    assert result.returncode != 0, f"{case}: the play succeeded\n{output}"
+    rc, output = run_playbook(repo_root, container, str(repo_root / "playbooks" / "site.yml"), extra_vars)
+    assert rc != 0, f"{case}: the play succeeded\n{output}"
     for word in expected:
         assert word in output, f"{case}: {word!r} not in the error\n{output[-3000:]}"
     assert "changed=0" in output or "PLAY RECAP" not in output, output[-3000:]

@@ -14,7 +14,8 @@ import os
 import subprocess
 
 import pytest
-from test_bad_input import diff
+from dockerplay import changed_paths as diff
+from dockerplay import run_playbook
 
 pytestmark = pytest.mark.docker
 
@@ -119,27 +120,10 @@ def test_gpu_bad_input_fails_before_any_change(case, container, repo_root, playb
     extra_vars = {"dsvm_variant": "gpu", **CASES[case][0]}
     expected = CASES[case][1]
     before = diff(container)
-    env = dict(os.environ, ANSIBLE_CONFIG=str(repo_root / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
-    result = subprocess.run(
-        [
-            "ansible-playbook",
-            "-i",
-            f"{container},",
-            "-c",
-            "community.docker.docker",
-            "-e",
-            json.dumps(extra_vars),
-            str(playbook),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=repo_root,
-    )
-    output = result.stdout + result.stderr
+    rc, output = run_playbook(repo_root, container, str(playbook), extra_vars)
     # Folded messages may wrap anywhere in the YAML callback's output.
     flat = " ".join(output.split())
-    assert result.returncode != 0, f"{case}: the play succeeded\n{output[-3000:]}"
+    assert rc != 0, f"{case}: the play succeeded\n{output[-3000:]}"
     for word in expected:
         assert word in flat, f"{case}: {word!r} not in the error\n{output[-3000:]}"
     assert "changed=0" in output or "PLAY RECAP" not in output, output[-3000:]

@@ -7,16 +7,15 @@ Runs the roles against a container of the Debian 12 base image and compares
 """
 
 import json
-import os
 import socket
 import subprocess
 
 import pytest
+from dockerplay import changed_paths as diff
+from dockerplay import run_playbook
 
 pytestmark = pytest.mark.docker
 
-IGNORED_DIRS = {"/root", "/tmp"}  # noqa: S108 - paths inside the container
-IGNORED_PREFIX = "/root/.ansible"
 GOOD_SHA = "a" * 64
 
 
@@ -95,12 +94,6 @@ PLAYBOOK = """\
 """
 
 
-def diff(container: str) -> set[str]:
-    out = subprocess.run(["docker", "diff", container], check=True, capture_output=True, text=True)
-    paths = {line.split(maxsplit=1)[1] for line in out.stdout.splitlines() if line.strip()}
-    return {p for p in paths if p not in IGNORED_DIRS and not p.startswith(IGNORED_PREFIX)}
-
-
 @pytest.fixture(scope="module")
 def play(container, repo_root, tmp_path_factory):
     folder = tmp_path_factory.mktemp("plays")
@@ -120,24 +113,8 @@ def play(container, repo_root, tmp_path_factory):
     def run(role: str, extra_vars: dict) -> tuple[int, str]:
         path = folder / f"{role}.yml"
         path.write_text(PLAYBOOK.format(role=role))
-        env = dict(os.environ, ANSIBLE_CONFIG=str(repo_root / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
-        result = subprocess.run(
-            [
-                "ansible-playbook",
-                "-i",
-                f"{container},",
-                "-c",
-                "community.docker.docker",
-                "-e",
-                json.dumps(extra_vars),
-                str(path),
-            ],
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=repo_root,
-        )
-        return result.returncode, result.stdout + result.stderr
+        rc, output = run_playbook(repo_root, container, str(path), extra_vars)
+        return rc, output
 
     return run
 

@@ -16,12 +16,11 @@ import sys
 
 import pytest
 import yaml
+from dockerplay import changed_paths as diff
+from dockerplay import run_playbook
 
 pytestmark = pytest.mark.docker
 
-IGNORED_DIRS = {"/root", "/tmp"}  # noqa: S108 - paths inside the container
-IGNORED_PREFIX = "/root/.ansible"
-PLAYBOOK_CMD = ["ansible-playbook"]
 
 MINIFORGE_SHA = "2e1ad2188fe69fcdd522c2b20c08c800a5c7411b775eca768318b1540ed32e53"
 JULIA_SHA = "aa5924114ecb89fd341e59aa898cd1882b3cb622ca4972582c1518eff5f68c05"
@@ -105,12 +104,6 @@ CASES = {
 }
 
 
-def diff(container: str) -> set[str]:
-    out = subprocess.run(["docker", "diff", container], check=True, capture_output=True, text=True)
-    paths = {line.split(maxsplit=1)[1] for line in out.stdout.splitlines() if line.strip()}
-    return {p for p in paths if p not in IGNORED_DIRS and not p.startswith(IGNORED_PREFIX)}
-
-
 def play(tmp_path, body: dict) -> str:
     path = tmp_path / "play.yml"
     path.write_text(yaml.safe_dump([body], sort_keys=False))
@@ -129,24 +122,8 @@ def test_fails_before_any_change(case, container, repo_root, tmp_path):
         tmp_path,
         {"name": case, "hosts": "all", "gather_facts": True, "roles": [{"role": f"dsvm.image.{role}"}]},
     )
-    result = subprocess.run(
-        [
-            *PLAYBOOK_CMD,
-            "-i",
-            f"{container},",
-            "-c",
-            "community.docker.docker",
-            "-e",
-            json.dumps(extra_vars),
-            playbook,
-        ],
-        capture_output=True,
-        text=True,
-        env=ansible_env(repo_root),
-        cwd=repo_root,
-    )
-    output = result.stdout + result.stderr
-    assert result.returncode != 0, f"{case}: the play succeeded\n{output}"
+    rc, output = run_playbook(repo_root, container, playbook, extra_vars)
+    assert rc != 0, f"{case}: the play succeeded\n{output}"
     flat = " ".join(output.split())
     for word in expected:
         assert word in flat, f"{case}: {word!r} not in the error\n{output[-3000:]}"
@@ -173,7 +150,7 @@ def render_condarc(repo_root, tmp_path, extra_vars: dict) -> dict:
     )
     result = subprocess.run(
         [
-            *PLAYBOOK_CMD,
+            "ansible-playbook",
             "-i",
             "localhost,",
             "-c",
