@@ -9,6 +9,7 @@ own configuration instead of this project's defaults.
 """
 
 import json
+import secrets
 
 import pytest
 
@@ -70,3 +71,19 @@ def manifest(host):
 def base_settings(manifest):
     """What the base role recorded about its own configuration."""
     return manifest["settings"]["base"]
+
+
+@pytest.fixture
+def pam_user(host, manifest):
+    """A throwaway local user in the image's data-science group, with a random
+    password: (name, password). Removed, with its processes, afterwards."""
+    name = "dsvmtest" + secrets.token_hex(3)
+    password = secrets.token_urlsafe(16)
+    group = manifest["settings"]["base"]["group"]
+    with host.sudo():
+        host.check_output("useradd -m -G %s -s /bin/bash %s", group, name)
+        host.check_output("echo %s | chpasswd", f"{name}:{password}")
+    yield name, password
+    with host.sudo():
+        host.run("pkill -u %s", name)
+        host.run("userdel -r %s", name)

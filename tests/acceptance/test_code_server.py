@@ -3,7 +3,6 @@ jupyter-server-proxy, and reached by a logged-in hub user through the hub's
 proxy while an anonymous request is sent to the login (marker code_server)."""
 
 import json
-import secrets
 from pathlib import Path
 
 import pytest
@@ -47,20 +46,6 @@ def test_registered_with_server_proxy(host, code_server):
     server = conf["ServerProxy"]["servers"][code_server["proxy_name"]]
     assert server["unix_socket"] is True
     assert "{unix_socket}" in server["command"] and "--auth" in server["command"]
-
-
-@pytest.fixture
-def pam_user(host, manifest):
-    name = "cstest" + secrets.token_hex(3)
-    password = secrets.token_urlsafe(16)
-    group = manifest["settings"]["base"]["group"]
-    with host.sudo():
-        host.check_output("useradd -m -G %s -s /bin/bash %s", group, name)
-        host.check_output("echo %s | chpasswd", f"{name}:{password}")
-    yield name, password
-    with host.sudo():
-        host.run("pkill -u %s", name)
-        host.run("userdel -r %s", name)
 
 
 def test_hub_user_reaches_code_server_and_anonymous_does_not(host, hub, code_server, pam_user):

@@ -3,7 +3,6 @@ in as a PAM user made by the test, starts that user's server and runs code in
 every python_envs kernel (marker jupyterhub)."""
 
 import json
-import secrets
 from pathlib import Path
 
 import pytest
@@ -51,20 +50,6 @@ def test_login_page_over_https(host, hub):
     assert code == "200"
     # No plain HTTP on the hub's port.
     assert host.run("curl -s -m 5 http://127.0.0.1:%s/hub/login", hub["port"]).rc != 0
-
-
-@pytest.fixture
-def pam_user(host, manifest):
-    name = "hubtest" + secrets.token_hex(3)
-    password = secrets.token_urlsafe(16)
-    group = manifest["settings"]["base"]["group"]
-    with host.sudo():
-        host.check_output("useradd -m -G %s -s /bin/bash %s", group, name)
-        host.check_output("echo %s | chpasswd", f"{name}:{password}")
-    yield name, password
-    with host.sudo():
-        host.run("pkill -u %s", name)
-        host.run("userdel -r %s", name)
 
 
 def test_pam_user_runs_code_in_every_kernel(host, hub, manifest, pam_user):

@@ -5,7 +5,6 @@ What is expected comes from the r role's manifest entry (dsvm-info --json).
 """
 
 import json
-import secrets
 from pathlib import Path
 
 import pytest
@@ -62,20 +61,6 @@ def test_kernelspec_registered_system_wide(host, r):
     assert spec["display_name"] == r["kernel_display_name"]
     res = host.run("%s -e %s", r["rscript"], "library(IRkernel); cat('ok')")
     assert res.rc == 0 and res.stdout.endswith("ok"), res.stderr
-
-
-@pytest.fixture
-def pam_user(host, manifest):
-    name = "rtest" + secrets.token_hex(3)
-    password = secrets.token_urlsafe(16)
-    group = manifest["settings"]["base"]["group"]
-    with host.sudo():
-        host.check_output("useradd -m -G %s -s /bin/bash %s", group, name)
-        host.check_output("echo %s | chpasswd", f"{name}:{password}")
-    yield name, password
-    with host.sudo():
-        host.run("pkill -u %s", name)
-        host.run("userdel -r %s", name)
 
 
 def test_ir_kernel_runs_code_through_the_hub(host, manifest, r, pam_user):
