@@ -85,6 +85,28 @@ async def execute(base, auth, user, kernel_id, code):
     return "".join(out).strip()
 
 
+def start_server(base, session, user, result):
+    """With a logged-in SESSION: take an API token, start USER's server and wait
+    until it is ready. Records the statuses in RESULT; returns (API session, auth header)."""
+    xsrf = {"X-XSRFToken": session.cookies.get("_xsrf", "")}
+    r = session.post(
+        f"{base}/hub/api/users/{user}/tokens", json={"note": "acceptance"}, headers=xsrf, timeout=60
+    )
+    result["token_status"] = r.status_code
+    auth = {"Authorization": f"token {r.json()['token']}"}
+    api = requests.Session()
+    api.verify = False  # the machine's own self-signed certificate
+    api.headers.update(auth)
+    r = api.post(f"{base}/hub/api/users/{user}/server", timeout=60)
+    result["spawn_status"] = r.status_code
+    for _ in range(90):
+        model = api.get(f"{base}/hub/api/users/{user}", timeout=30).json()
+        if model.get("servers", {}).get("", {}).get("ready"):
+            break
+        time.sleep(2)
+    return api, auth
+
+
 def main():
     base, user, password, *kernels = sys.argv[1:]
     result = {}
@@ -95,20 +117,7 @@ def main():
     if status != 302:
         print(json.dumps(result))
         return 1
-    xsrf = {"X-XSRFToken": s.cookies.get("_xsrf", "")}
-    r = s.post(f"{base}/hub/api/users/{user}/tokens", json={"note": "acceptance"}, headers=xsrf, timeout=60)
-    result["token_status"] = r.status_code
-    auth = {"Authorization": f"token {r.json()['token']}"}
-    api = requests.Session()
-    api.verify = False
-    api.headers.update(auth)
-    r = api.post(f"{base}/hub/api/users/{user}/server", timeout=60)
-    result["spawn_status"] = r.status_code
-    for _ in range(90):
-        model = api.get(f"{base}/hub/api/users/{user}", timeout=30).json()
-        if model.get("servers", {}).get("", {}).get("ready"):
-            break
-        time.sleep(2)
+    api, auth = start_server(base, s, user, result)
     specs = api.get(f"{base}/user/{user}/api/kernelspecs", timeout=60).json()
     result["kernelspecs"] = sorted(specs["kernelspecs"])
     result["runs"] = {}

@@ -9,10 +9,8 @@ directory). Runs with the hub environment's Python.
 import asyncio
 import json
 import sys
-import time
 
-import requests
-from hub_client import execute, login
+from hub_client import execute, login, start_server
 
 
 def main():
@@ -23,19 +21,7 @@ def main():
     if status != 302:
         print(json.dumps(result))
         return 1
-    xsrf = {"X-XSRFToken": s.cookies.get("_xsrf", "")}
-    r = s.post(f"{base}/hub/api/users/{user}/tokens", json={"note": "acceptance"}, headers=xsrf, timeout=60)
-    auth = {"Authorization": f"token {r.json()['token']}"}
-    api = requests.Session()
-    api.verify = False  # the machine's own self-signed certificate
-    api.headers.update(auth)
-    r = api.post(f"{base}/hub/api/users/{user}/server", timeout=60)
-    result["spawn_status"] = r.status_code
-    for _ in range(90):
-        model = api.get(f"{base}/hub/api/users/{user}", timeout=30).json()
-        if model.get("servers", {}).get("", {}).get("ready"):
-            break
-        time.sleep(2)
+    api, auth = start_server(base, s, user, result)
     try:
         specs = api.get(f"{base}/user/{user}/api/kernelspecs", timeout=60).json()
         result["kernelspecs"] = sorted(specs["kernelspecs"])
