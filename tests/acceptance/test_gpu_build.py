@@ -226,12 +226,15 @@ def test_cpu_lock_has_no_nvidia_package(lock):
 
 
 def lock_cuda_majors(pins: dict[str, str]) -> set[int]:
-    """CUDA major versions of a lock's CUDA runtime wheels (nvidia-cuda-runtime[-cuNN])."""
+    """CUDA major versions a lock's NVIDIA wheels are built for: the -cuNN suffix of any
+    nvidia-* wheel (nvidia-nccl-cu13 ...), or the version of an unsuffixed nvidia-cuda-runtime."""
     majors = set()
     for name, version in pins.items():
-        m = re.fullmatch(r"nvidia-cuda-runtime(?:-cu(\d+))?", name)
+        m = re.fullmatch(r"nvidia-[a-z0-9-]+?-cu(\d+)", name)
         if m:
-            majors.add(int(m.group(1) or version.split(".")[0]))
+            majors.add(int(m.group(1)))
+        elif name == "nvidia-cuda-runtime":
+            majors.add(int(version.split(".")[0]))
     return majors
 
 
