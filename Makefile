@@ -106,12 +106,12 @@ test: venv
 	$(TIMED) lint $(MAKE) --no-print-directory lint
 	$(TIMED) collection $(MAKE) --no-print-directory collection
 	tools/lanes \
-	  '$(TIMED) unit $(MAKE) --no-print-directory unit; \
-	   $(TIMED) molecule-cpu $(MAKE) --no-print-directory molecule-cpu' \
-	  '$(TIMED) molecule-roles $(MAKE) --no-print-directory molecule-roles ROLES="$(CI_ROLES)"; \
-	   $(TIMED) molecule-gpu $(MAKE) --no-print-directory molecule-gpu GPU_DISTROS="$(CI_GPU_DISTROS)"; \
+	  '$(TIMED) molecule-cpu $(MAKE) --no-print-directory molecule-cpu' \
+	  '$(TIMED) molecule-gpu $(MAKE) --no-print-directory molecule-gpu GPU_DISTROS="$(CI_GPU_DISTROS)"; \
 	   $(TIMED) image $(MAKE) --no-print-directory image IMAGE_VARS=tests/ci/image-lean.yml \
-	     ACCEPTANCE_MARKERS="not gpu and not gpu_build and not capture and not conda and not r and not code_server"'
+	     ACCEPTANCE_MARKERS="not gpu and not gpu_build and not capture and not conda and not r and not code_server"' \
+	  '$(TIMED) unit $(MAKE) --no-print-directory unit; \
+	   $(TIMED) molecule-roles $(MAKE) --no-print-directory molecule-roles ROLES="$(CI_ROLES)"'
 
 clean:
 	rm -rf $(VENV) .collections .ansible build packer-manifest.json
