@@ -6,12 +6,19 @@ Molecule runs it through its testinfra verifier (ansible connection). What a
 test expects comes from the image's own manifest (`dsvm-info --json`), which the
 roles write from the variables they were given, so the suite checks a user's
 own configuration instead of this project's defaults.
+
+Which tests apply is read from the manifest too (dsvm_selection.py): a test of
+a component the image lacks skips itself with the reason. Helpers that act on
+the host (copy a script and run it, a unit's journal, the hub clients) are in
+dsvm_host.py, written once.
 """
 
 import json
 import secrets
 
 import pytest
+from dsvm_host import role_settings
+from dsvm_selection import needs_manifest, skip_reason
 
 
 def pytest_addoption(parser):
@@ -67,10 +74,29 @@ def manifest(host):
     return json.loads(out)
 
 
+@pytest.fixture(autouse=True)
+def _applies_to_this_image(request, host):
+    """Skip a test of a component (or a variant) the image does not have, by its
+    manifest. Tests without such markers (the `gpu` checks) never read one."""
+    markers = [(m.name, tuple(m.args)) for m in request.node.iter_markers()]
+    if not needs_manifest(markers):
+        return
+    reason = skip_reason(request.getfixturevalue("manifest"), markers)
+    if reason:
+        pytest.skip(reason)
+
+
 @pytest.fixture(scope="module")
 def base_settings(manifest):
     """What the base role recorded about its own configuration."""
-    return manifest["settings"]["base"]
+    return role_settings(manifest, "base")
+
+
+@pytest.fixture(scope="module")
+def hub(manifest):
+    """The jupyterhub role's settings, with `url`: the hub as seen from the host."""
+    settings = role_settings(manifest, "jupyterhub")
+    return {**settings, "url": f"https://127.0.0.1:{settings['port']}"}
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from dsvm_selection import components_without_fragment
 
 pytestmark = pytest.mark.base
 
@@ -21,6 +22,17 @@ print(len(certs), len(missing))
 def test_manifest_names_a_known_variant(manifest):
     assert manifest["image"]["variant"] in ("cpu", "gpu")
     assert "base" in manifest["roles"]
+
+
+def test_every_applied_component_wrote_its_fragment(manifest):
+    # Tests of a component skip where its role wrote no fragment: one that site.yml
+    # applied (image.components) but that wrote none must fail here, not hide. Where
+    # the manifest does not list the applied components, its roles list is the truth.
+    missing = components_without_fragment(manifest)
+    assert not missing, (
+        f"site.yml applied {missing} but no manifest fragment names them "
+        f"(manifest roles: {manifest['roles']}; components: {manifest['image']['components']})"
+    )
 
 
 def test_base_packages_installed(host, base_settings):

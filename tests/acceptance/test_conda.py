@@ -10,15 +10,14 @@ import json
 
 import pytest
 import yaml
+from dsvm_host import role_settings
 
 pytestmark = pytest.mark.conda
 
 
 @pytest.fixture(scope="module")
 def conda(manifest):
-    settings = manifest["settings"].get("conda")
-    assert settings, "the manifest has no conda entry"
-    return {**settings, "envs": manifest.get("conda_envs", {})}
+    return {**role_settings(manifest, "conda"), "envs": manifest.get("conda_envs", {})}
 
 
 def test_conda_runs(host, conda):

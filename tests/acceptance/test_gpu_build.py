@@ -3,7 +3,9 @@
 They hold on a GPU image wherever it runs: in the molecule/gpu container, in a
 Packer build before capture, and on a GPU VM (where the `gpu` checks of
 test_gpu.py then prove the driver works). What is expected comes from the
-manifest the nvidia_driver, cuda and container_runtime roles write.
+manifest the nvidia_driver, cuda and container_runtime roles write; the tests
+apply where the image has the nvidia_driver and cuda roles (and, for Docker's,
+container_runtime), by its manifest (dsvm_selection.py).
 
 The lock checks read the repository's lock files, not the host: the gpu
 variant's environments must resolve CUDA wheels, the cpu variant's none.
@@ -14,6 +16,7 @@ import re
 from pathlib import Path
 
 import pytest
+from dsvm_host import files_on_host
 
 pytestmark = pytest.mark.gpu_build
 
@@ -146,17 +149,13 @@ def test_nvcc_compiles_a_kernel(host, gpu):
     assert nvcc.exists
     release = re.search(r"release (\d+\.\d+)", host.check_output("/usr/local/cuda/bin/nvcc --version"))
     assert release and release.group(1) == gpu["cuda"]["default"], release
-    workdir = host.check_output("mktemp -d")
-    try:
-        host.check_output("printf %%s %s > %s/add.cu", CU_SOURCE, workdir)
+    with files_on_host(host, {"add.cu": CU_SOURCE}) as workdir:
         build = host.run("cd %s && /usr/local/cuda/bin/nvcc -O2 -o add add.cu", workdir)
         assert build.rc == 0, build.stderr
         assert host.file(f"{workdir}/add").mode & 0o111
         # The binary carries device code (a fatbin section), not only host code.
         sass = host.run("/usr/local/cuda/bin/cuobjdump -lelf %s/add", workdir)
         assert sass.rc == 0 and "sm_" in sass.stdout, sass.stdout + sass.stderr
-    finally:
-        host.run("rm -rf %s", workdir)
 
 
 def test_debian_cudnn_downloader_absent(host):
@@ -166,11 +165,13 @@ def test_debian_cudnn_downloader_absent(host):
     )
 
 
+@pytest.mark.container_runtime
 def test_docker_engine_enabled(host):
     dpkg_version(host, "docker.io")
     assert host.service("docker").is_enabled
 
 
+@pytest.mark.container_runtime
 def test_docker_nvidia_runtime_registered(host, manifest):
     daemon = json.loads(host.file("/etc/docker/daemon.json").content_string)
     runtime = manifest["settings"]["container_runtime"]["nvidia_runtime"]

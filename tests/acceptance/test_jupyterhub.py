@@ -2,26 +2,10 @@
 in as a PAM user made by the test, starts that user's server and runs code in
 every python_envs kernel (marker jupyterhub)."""
 
-import json
-from pathlib import Path
-
 import pytest
+from dsvm_host import hub_client, journal
 
 pytestmark = pytest.mark.jupyterhub
-
-CLIENT = (Path(__file__).parent / "scripts" / "hub_client.py").read_text()
-
-
-@pytest.fixture(scope="module")
-def hub(manifest):
-    settings = manifest["settings"].get("jupyterhub")
-    assert settings, "the manifest has no jupyterhub entry"
-    return {**settings, "port": str(settings["port"])}
-
-
-def journal(host, unit):
-    with host.sudo():
-        return host.run("journalctl -u %s -n 60 --no-pager", unit).stdout
 
 
 def test_service_running_and_listening(host, hub):
@@ -44,31 +28,16 @@ def test_tls_key_private_and_certificate_names_host(host, hub):
 
 
 def test_login_page_over_https(host, hub):
-    code = host.check_output(
-        "curl -sk -o /dev/null -w %%{http_code} https://127.0.0.1:%s/hub/login", hub["port"]
-    )
+    code = host.check_output("curl -sk -o /dev/null -w %%{http_code} %s/hub/login", hub["url"])
     assert code == "200"
     # No plain HTTP on the hub's port.
-    assert host.run("curl -s -m 5 http://127.0.0.1:%s/hub/login", hub["port"]).rc != 0
+    assert host.run("curl -s -m 5 http://127.0.0.1:%s/hub/login", str(hub["port"])).rc != 0
 
 
 def test_pam_user_runs_code_in_every_kernel(host, hub, manifest, pam_user):
     name, password = pam_user
     kernels = sorted(env["kernel"] for env in manifest["python_envs"].values() if env.get("kernel"))
-    path = host.check_output("mktemp --suffix=.py")
-    host.check_output("printf %%s %s > %s", CLIENT, path)
-    res = host.run(
-        "%s/bin/python %s https://127.0.0.1:%s %s %s " + " ".join(["%s"] * len(kernels)),
-        hub["env"],
-        path,
-        hub["port"],
-        name,
-        password,
-        *kernels,
-    )
-    host.run("rm -f %s", path)
-    assert res.rc == 0, res.stdout + res.stderr[-3000:] + journal(host, "jupyterhub")
-    result = json.loads(res.stdout.strip().splitlines()[-1])
+    result = hub_client(host, hub, "hub_client.py", name, password, *kernels)
     assert result["wrong_password_status"] == 403, result
     assert result["login_status"] == 302, result
     assert result["spawn_status"] in (201, 202), result

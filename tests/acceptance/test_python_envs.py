@@ -7,13 +7,12 @@ each environment's spec packages, its pins and its interpreter.
 """
 
 import json
-from pathlib import Path
 
 import pytest
+from dsvm_host import SCRIPTS, last_json, run_script
 
 pytestmark = pytest.mark.python_envs
 
-SCRIPTS = Path(__file__).parent / "scripts"
 # Which training script proves which framework, by distribution in the lock.
 TRAINING = {
     "torch": "train_torch.py",
@@ -50,12 +49,6 @@ def kernel_envs(manifest):
 def import_name(dist: str, names: dict) -> str:
     base = dist.split("[")[0].split("==")[0]
     return names.get(base, base.replace("-", "_"))
-
-
-def put_script(host, text: str) -> str:
-    path = host.check_output("mktemp --suffix=.py")
-    host.check_output("printf %%s %s > %s", text, path)
-    return path
 
 
 def test_environments_match_their_locks_exactly(host, manifest):
@@ -109,9 +102,9 @@ def test_environments_read_only_for_users(host, manifest):
         assert res.rc != 0, f"an ordinary user can write into {site}"
 
 
+@pytest.mark.variant("cpu")
 def test_cpu_variant_has_no_nvidia_package(host, manifest):
-    if manifest["image"]["variant"] != "cpu":
-        pytest.fail("this check is for the cpu variant; deselect it with -k 'not cpu_variant'")
+    assert manifest["image"]["variant"] == "cpu"
     for name, env in envs(manifest).items():
         nvidia = [p for p in pins(env) if p.lower().startswith("nvidia")]
         assert not nvidia, f"{name} pins NVIDIA packages: {nvidia}"
@@ -125,11 +118,9 @@ def test_training_loss_falls(host, manifest):
         for dist, script in TRAINING.items():
             if dist not in pins(env):
                 continue
-            path = put_script(host, (SCRIPTS / script).read_text())
-            res = host.run("%s %s", env["python"], path)
-            host.run("rm -f %s", path)
+            res = run_script(host, SCRIPTS / script, interpreter=env["python"])
             assert res.rc == 0, f"{name}/{script}: {res.stderr[-2000:]}"
-            out = json.loads(res.stdout.strip().splitlines()[-1])
+            out = last_json(res)
             assert out["last"] < 0.7 * out["first"], f"{name}/{script}: loss {out}"
             ran.append(f"{name}/{script}")
     assert ran, "no environment holds a framework with a training check"

@@ -5,26 +5,16 @@ What is expected comes from the r role's manifest entry (dsvm-info --json).
 """
 
 import json
-from pathlib import Path
 
 import pytest
+from dsvm_host import SCRIPTS, hub_client, role_settings, run_script
 
 pytestmark = pytest.mark.r
-
-SCRIPTS = Path(__file__).parent / "scripts"
 
 
 @pytest.fixture(scope="module")
 def r(manifest):
-    settings = manifest["settings"].get("r")
-    assert settings, "the manifest has no r entry"
-    return settings
-
-
-def copy_script(host, name):
-    path = host.check_output("mktemp --suffix=-%s", name)
-    host.check_output("printf %%s %s > %s", (SCRIPTS / name).read_text(), path)
-    return path
+    return role_settings(manifest, "r")
 
 
 def test_r_version_is_the_manifests(host, manifest, r):
@@ -38,9 +28,7 @@ def test_packages_installed(host, r):
 
 
 def test_r_fits_a_model_with_data_table_and_caret(host, r):
-    path = copy_script(host, "fit_model.R")
-    res = host.run("%s %s", r["rscript"], path)
-    host.run("rm -f %s", path)
+    res = run_script(host, SCRIPTS / "fit_model.R", interpreter=r["rscript"])
     assert res.rc == 0, res.stderr[-3000:]
     words = res.stdout.split()
     slope, rsq = float(words[words.index("SLOPE") + 1]), float(words[words.index("RSQ") + 1])
@@ -63,29 +51,12 @@ def test_kernelspec_registered_system_wide(host, r):
     assert res.rc == 0 and res.stdout.endswith("ok"), res.stderr
 
 
-def test_ir_kernel_runs_code_through_the_hub(host, manifest, r, pam_user):
-    hub = manifest["settings"].get("jupyterhub")
-    if not hub:
-        pytest.skip("no JupyterHub on this host (the manifest has no jupyterhub entry)")
+@pytest.mark.jupyterhub
+def test_ir_kernel_runs_code_through_the_hub(host, manifest, r, hub, pam_user):
     assert r["kernel"], "JupyterHub is installed but the r role did not register the IR kernel"
     name, password = pam_user
-    tmp = host.check_output("mktemp -d")
-    for script in ("hub_client.py", "hub_kernel_code.py"):
-        host.check_output("printf %%s %s > %s/%s", (SCRIPTS / script).read_text(), tmp, script)
     code = 'cat(Sys.info()[["user"]], R.version$major, 6 * 7, "\\n")'
-    res = host.run(
-        "%s/bin/python %s/hub_kernel_code.py https://127.0.0.1:%s %s %s %s %s",
-        hub["env"],
-        tmp,
-        str(hub["port"]),
-        name,
-        password,
-        r["kernel"],
-        code,
-    )
-    host.run("rm -rf %s", tmp)
-    assert res.rc == 0, res.stdout + res.stderr[-3000:]
-    result = json.loads(res.stdout.strip().splitlines()[-1])
+    result = hub_client(host, hub, "hub_kernel_code.py", name, password, r["kernel"], code)
     assert result["login_status"] == 302, result
     assert r["kernel"] in result["kernelspecs"], f"the hub does not show the R kernel: {result}"
     major = manifest["components"]["R"].split(".")[0]

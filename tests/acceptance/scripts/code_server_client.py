@@ -4,7 +4,8 @@ same URL anonymously. Prints one JSON line.
 
     python code_server_client.py URL USER PASSWORD PROXY
 
-Runs with the hub environment's Python (requests is there).
+Uses hub_client.py's login (copy both files into one directory). Runs with the
+hub environment's Python (requests is there).
 """
 
 import json
@@ -12,22 +13,7 @@ import sys
 import time
 
 import requests
-import urllib3
-
-urllib3.disable_warnings()
-
-
-def login(base, user, password):
-    s = requests.Session()
-    s.verify = False  # the machine's own self-signed certificate
-    s.get(f"{base}/hub/login", timeout=30).raise_for_status()
-    r = s.post(
-        f"{base}/hub/login",
-        data={"username": user, "password": password, "_xsrf": s.cookies.get("_xsrf")},
-        allow_redirects=False,
-        timeout=60,
-    )
-    return s, r.status_code
+from hub_client import login, wait_until_ready
 
 
 def main():
@@ -41,11 +27,7 @@ def main():
     xsrf = {"X-XSRFToken": s.cookies.get("_xsrf", "")}
     r = s.post(f"{base}/hub/api/users/{user}/server", headers=xsrf, timeout=60)
     result["spawn_status"] = r.status_code
-    for _ in range(90):
-        model = s.get(f"{base}/hub/api/users/{user}", headers=xsrf, timeout=30).json()
-        if model.get("servers", {}).get("", {}).get("ready"):
-            break
-        time.sleep(2)
+    wait_until_ready(s, base, user, headers=xsrf)
     # The browser's way in: the hub's OAuth redirects, then the proxy, which
     # starts code-server on first use.
     for _ in range(10):

@@ -85,6 +85,15 @@ async def execute(base, auth, user, kernel_id, code):
     return "".join(out).strip()
 
 
+def wait_until_ready(session, base, user, **kwargs):
+    """Poll the hub's model of USER (3 minutes at most) until their server is ready."""
+    for _ in range(90):
+        model = session.get(f"{base}/hub/api/users/{user}", timeout=30, **kwargs).json()
+        if model.get("servers", {}).get("", {}).get("ready"):
+            return
+        time.sleep(2)
+
+
 def start_server(base, session, user, result):
     """With a logged-in SESSION: take an API token, start USER's server and wait
     until it is ready. Records the statuses in RESULT; returns (API session, auth header)."""
@@ -99,34 +108,52 @@ def start_server(base, session, user, result):
     api.headers.update(auth)
     r = api.post(f"{base}/hub/api/users/{user}/server", timeout=60)
     result["spawn_status"] = r.status_code
-    for _ in range(90):
-        model = api.get(f"{base}/hub/api/users/{user}", timeout=30).json()
-        if model.get("servers", {}).get("", {}).get("ready"):
-            break
-        time.sleep(2)
+    wait_until_ready(api, base, user)
     return api, auth
+
+
+def open_server(base, user, password, result):
+    """Log in as USER and start their server (start_server). Records login_status
+    and the spawn's statuses in RESULT; returns (API session, auth header), or
+    None when the login fails."""
+    session, result["login_status"] = login(base, user, password)
+    if result["login_status"] != 302:
+        return None
+    return start_server(base, session, user, result)
+
+
+def stop_server(api, base, user):
+    api.delete(f"{base}/hub/api/users/{user}/server", timeout=60)
+
+
+def kernelspecs(api, base, user):
+    """The kernel specs USER's server offers."""
+    return sorted(api.get(f"{base}/user/{user}/api/kernelspecs", timeout=60).json()["kernelspecs"])
+
+
+def run_code(api, auth, base, user, kernel, code):
+    """Start KERNEL in USER's server, run CODE in it and stop it; returns its output."""
+    k = api.post(f"{base}/user/{user}/api/kernels", json={"name": kernel}, timeout=120).json()
+    try:
+        return asyncio.run(execute(base, auth, user, k["id"], code))
+    finally:
+        api.delete(f"{base}/user/{user}/api/kernels/{k['id']}", timeout=60)
 
 
 def main():
     base, user, password, *kernels = sys.argv[1:]
-    result = {}
-    _, status = login(base, user, password + "-wrong")
-    result["wrong_password_status"] = status
-    s, status = login(base, user, password)
-    result["login_status"] = status
-    if status != 302:
+    result = {"wrong_password_status": login(base, user, password + "-wrong")[1]}
+    opened = open_server(base, user, password, result)
+    if opened is None:
         print(json.dumps(result))
         return 1
-    api, auth = start_server(base, s, user, result)
-    specs = api.get(f"{base}/user/{user}/api/kernelspecs", timeout=60).json()
-    result["kernelspecs"] = sorted(specs["kernelspecs"])
-    result["runs"] = {}
-    for kernel in kernels:
-        k = api.post(f"{base}/user/{user}/api/kernels", json={"name": kernel}, timeout=120).json()
+    api, auth = opened
+    try:
+        result["kernelspecs"] = kernelspecs(api, base, user)
         code = "import sys, getpass; print(getpass.getuser(), sys.executable, 6 * 7)"
-        result["runs"][kernel] = asyncio.run(execute(base, auth, user, k["id"], code))
-        api.delete(f"{base}/user/{user}/api/kernels/{k['id']}", timeout=60)
-    api.delete(f"{base}/hub/api/users/{user}/server", timeout=60)
+        result["runs"] = {kernel: run_code(api, auth, base, user, kernel, code) for kernel in kernels}
+    finally:
+        stop_server(api, base, user)
     print(json.dumps(result))
     return 0
 

@@ -2,35 +2,30 @@
 
     python hub_kernel_code.py URL USER PASSWORD KERNEL CODE
 
-Uses hub_client.py's login and websocket execute (copy both files into one
-directory). Runs with the hub environment's Python.
+Uses hub_client.py's login, server start and kernel run (copy both files into
+one directory). Runs with the hub environment's Python.
 """
 
-import asyncio
 import json
 import sys
 
-from hub_client import execute, login, start_server
+from hub_client import kernelspecs, open_server, run_code, stop_server
 
 
 def main():
     base, user, password, kernel, code = sys.argv[1:]
     result = {}
-    s, status = login(base, user, password)
-    result["login_status"] = status
-    if status != 302:
+    opened = open_server(base, user, password, result)
+    if opened is None:
         print(json.dumps(result))
         return 1
-    api, auth = start_server(base, s, user, result)
+    api, auth = opened
     try:
-        specs = api.get(f"{base}/user/{user}/api/kernelspecs", timeout=60).json()
-        result["kernelspecs"] = sorted(specs["kernelspecs"])
+        result["kernelspecs"] = kernelspecs(api, base, user)
         if kernel in result["kernelspecs"]:
-            k = api.post(f"{base}/user/{user}/api/kernels", json={"name": kernel}, timeout=120).json()
-            result["output"] = asyncio.run(execute(base, auth, user, k["id"], code))
-            api.delete(f"{base}/user/{user}/api/kernels/{k['id']}", timeout=60)
+            result["output"] = run_code(api, auth, base, user, kernel, code)
     finally:
-        api.delete(f"{base}/hub/api/users/{user}/server", timeout=60)
+        stop_server(api, base, user)
     print(json.dumps(result))
     return 0
 
