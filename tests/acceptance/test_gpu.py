@@ -128,11 +128,14 @@ def gpu_settings(manifest: dict) -> dict:
     return manifest.get("gpu", {})
 
 
-def expectation(request, manifest, key):
+def expectation(request, manifest, key, values):
+    """What the --dsvm-gpu-expect KEY=... option, else the manifest, expects; a
+    check without one fails, naming the option (VALUES: what it takes)."""
     cli = dict(kv.split("=", 1) for kv in request.config.getoption("--dsvm-gpu-expect"))
-    if key in cli:
-        return cli[key]
-    return gpu_settings(manifest).get(key)
+    wanted = cli.get(key, gpu_settings(manifest).get(key))
+    if wanted is None:
+        pytest.fail(f"no {key} expectation: pass --dsvm-gpu-expect {key}={values}")
+    return wanted
 
 
 def smi(host, query):
@@ -163,24 +166,18 @@ def test_kernel_module_matches_userspace_driver(host):
 
 
 def test_driver_branch(host, request, image_manifest):
-    branch = expectation(request, image_manifest, "driver_branch")
-    if branch is None:
-        pytest.fail("no driver_branch expectation: pass --dsvm-gpu-expect driver_branch=NNN")
+    branch = expectation(request, image_manifest, "driver_branch", "NNN")
     assert smi(host, "driver_version")[0][0].split(".")[0] == str(branch)
 
 
 def test_kernel_module_type(host, request, image_manifest):
-    module = expectation(request, image_manifest, "module")
-    if module is None:
-        pytest.fail("no module expectation: pass --dsvm-gpu-expect module=open|proprietary")
+    module = expectation(request, image_manifest, "module", "open|proprietary")
     is_open = "Open Kernel Module" in host.file("/proc/driver/nvidia/version").content_string
     assert ("open" if is_open else "proprietary") == module
 
 
 def test_persistence_mode(host, request, image_manifest):
-    wanted = expectation(request, image_manifest, "persistence")
-    if wanted is None:
-        pytest.fail("no persistence expectation: pass --dsvm-gpu-expect persistence=on|off")
+    wanted = expectation(request, image_manifest, "persistence", "on|off")
     modes = {row[0] for row in smi(host, "persistence_mode")}
     assert modes == {"Enabled" if wanted in ("on", True, "true") else "Disabled"}, modes
 

@@ -112,25 +112,6 @@ def start_server(base, session, user, result):
     return api, auth
 
 
-def open_server(base, user, password, result):
-    """Log in as USER and start their server (start_server). Records login_status
-    and the spawn's statuses in RESULT; returns (API session, auth header), or
-    None when the login fails."""
-    session, result["login_status"] = login(base, user, password)
-    if result["login_status"] != 302:
-        return None
-    return start_server(base, session, user, result)
-
-
-def stop_server(api, base, user):
-    api.delete(f"{base}/hub/api/users/{user}/server", timeout=60)
-
-
-def kernelspecs(api, base, user):
-    """The kernel specs USER's server offers."""
-    return sorted(api.get(f"{base}/user/{user}/api/kernelspecs", timeout=60).json()["kernelspecs"])
-
-
 def run_code(api, auth, base, user, kernel, code):
     """Start KERNEL in USER's server, run CODE in it and stop it; returns its output."""
     k = api.post(f"{base}/user/{user}/api/kernels", json={"name": kernel}, timeout=120).json()
@@ -140,22 +121,36 @@ def run_code(api, auth, base, user, kernel, code):
         api.delete(f"{base}/user/{user}/api/kernels/{k['id']}", timeout=60)
 
 
-def main():
-    base, user, password, *kernels = sys.argv[1:]
-    result = {"wrong_password_status": login(base, user, password + "-wrong")[1]}
-    opened = open_server(base, user, password, result)
-    if opened is None:
+def report_session(base, user, password, result, work):
+    """The kernel clients' main: log in as USER, start their server, record its
+    kernel specs in RESULT, call WORK(run), where run(KERNEL, CODE) returns what
+    CODE printed in KERNEL, stop the server and print RESULT as one JSON line.
+    Returns the exit status: 1 when the login fails."""
+    session, result["login_status"] = login(base, user, password)
+    if result["login_status"] != 302:
         print(json.dumps(result))
         return 1
-    api, auth = opened
+    api, auth = start_server(base, session, user, result)
     try:
-        result["kernelspecs"] = kernelspecs(api, base, user)
-        code = "import sys, getpass; print(getpass.getuser(), sys.executable, 6 * 7)"
-        result["runs"] = {kernel: run_code(api, auth, base, user, kernel, code) for kernel in kernels}
+        specs = api.get(f"{base}/user/{user}/api/kernelspecs", timeout=60).json()
+        result["kernelspecs"] = sorted(specs["kernelspecs"])
+        work(lambda kernel, code: run_code(api, auth, base, user, kernel, code))
     finally:
-        stop_server(api, base, user)
+        api.delete(f"{base}/hub/api/users/{user}/server", timeout=60)
     print(json.dumps(result))
     return 0
+
+
+def main():
+    base, user, password, *kernels = sys.argv[1:]
+    result = {"wrong_password_status": login(base, user, password + "-wrong")[1], "runs": {}}
+    code = "import sys, getpass; print(getpass.getuser(), sys.executable, 6 * 7)"
+
+    def work(run):
+        for kernel in kernels:
+            result["runs"][kernel] = run(kernel, code)
+
+    return report_session(base, user, password, result, work)
 
 
 if __name__ == "__main__":

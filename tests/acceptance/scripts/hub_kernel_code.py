@@ -6,28 +6,20 @@ Uses hub_client.py's login, server start and kernel run (copy both files into
 one directory). Runs with the hub environment's Python.
 """
 
-import json
 import sys
 
-from hub_client import kernelspecs, open_server, run_code, stop_server
+from hub_client import report_session
 
 
 def main():
     base, user, password, kernel, code = sys.argv[1:]
     result = {}
-    opened = open_server(base, user, password, result)
-    if opened is None:
-        print(json.dumps(result))
-        return 1
-    api, auth = opened
-    try:
-        result["kernelspecs"] = kernelspecs(api, base, user)
+
+    def work(run):
         if kernel in result["kernelspecs"]:
-            result["output"] = run_code(api, auth, base, user, kernel, code)
-    finally:
-        stop_server(api, base, user)
-    print(json.dumps(result))
-    return 0
+            result["output"] = run(kernel, code)
+
+    return report_session(base, user, password, result, work)
 
 
 if __name__ == "__main__":
