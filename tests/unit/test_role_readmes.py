@@ -1,6 +1,7 @@
 """Every role has a README in the role, with the same headings in the same order
 (geerlingguy's, then Testing and Limitations), a variable table that names every
-public variable of its defaults/main.yml, and a link from the root README.
+public variable of its defaults/main.yml and none it does not define, and a link
+from the root README.
 
 Plain pytest: reads the repository, needs no host.
 """
@@ -73,6 +74,16 @@ def missing_variables(text: str, variables: list[str]) -> list[str]:
     return [v for v in variables if not re.search(rf"(?<![\w.]){re.escape(v)}(?!\w)", body)]
 
 
+def table_variables(text: str, role: str) -> list[str]:
+    """The role's variables (`<role>_*`) named in the first column of the Role Variables tables."""
+    names = []
+    for line in section(text, "Role Variables").splitlines():
+        cells = line.split("|")
+        if line.startswith("|") and len(cells) > 2:
+            names += re.findall(rf"`({re.escape(role)}_\w+)`", cells[1])
+    return names
+
+
 def public_defaults(role: str) -> list[str]:
     path = ROOT / "roles" / role / "defaults" / "main.yml"
     if not path.exists():
@@ -115,6 +126,14 @@ def test_every_default_variable_in_role_variables(role):
     assert not missing, (
         f"roles/{role}/README.md: `## Role Variables` does not mention {missing} "
         f"(roles/{role}/defaults/main.yml)"
+    )
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_role_variables_table_names_only_defaults(role):
+    unknown = sorted(set(table_variables(readme(role), role)) - set(public_defaults(role)))
+    assert not unknown, (
+        f"roles/{role}/README.md documents {unknown}, which roles/{role}/defaults/main.yml does not define"
     )
 
 
@@ -171,6 +190,12 @@ def test_checks_accept_a_good_readme():
 )
 def test_heading_check_catches_drift(text):
     assert heading_problems(text)
+
+
+def test_table_check_reads_only_the_first_column_of_role_variables():
+    text = GOOD + "\n| `x_stale` | `x_port` |\n"  # after Role Variables: not read
+    assert table_variables(text, "x") == ["x_port"]
+    assert table_variables(GOOD.replace("| `x_port` |", "| `x_old`, `x_port` |"), "x") == ["x_old", "x_port"]
 
 
 def test_variable_check_catches_a_missing_or_misplaced_variable():
