@@ -20,10 +20,20 @@ export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.collections:$(HOME)/.ansible/colle
 export DSVM_HOST_CA_BUNDLE := $(CA_BUNDLE)
 # Molecule writes its state under ~/.ansible; keep it out of the way of users.
 export ANSIBLE_LOCAL_TEMP := $(CURDIR)/.ansible/tmp
+# Docker API calls of community.docker (Molecule's create and destroy): removing
+# a container of several GB takes minutes on a busy disk; the default is 60 s.
+export DOCKER_TIMEOUT := 900
+# The Ansible variables of machines like CI's (host CA bundle, unreachable
+# vendor repositories), one file read by Molecule and by CI's Packer build.
+export DSVM_CI_VARS := $(CURDIR)/tests/ci/ansible-vars.yml
+# One id per `make` run: names of its containers, images and files, so that two
+# runs (or a run and a `make image`) on one machine never touch each other's.
+RUN_ID := $(shell date +%Y%m%d%H%M%S)-$(shell echo $$PPID)
+export DSVM_RUN_ID ?= $(RUN_ID)
 TIMED := tools/timed
 
 .PHONY: help venv docker base-images lint unit molecule molecule-roles molecule-cpu molecule-gpu lock \
-        image packer-validate collection test clean
+        image ci-image packer-validate collection test clean
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -54,6 +64,7 @@ lint: venv
 	ruff format --check .
 	packer fmt -check -diff packer
 	$(BIN)/python tools/check_argument_specs.py roles
+	$(BIN)/python tools/lock_envs.py --check
 	$(MAKE) --no-print-directory packer-validate
 
 packer-validate:
@@ -63,35 +74,52 @@ unit: venv base-images
 	pytest tests/unit
 
 # Each role's own scenario (roles/<role>/molecule/default), on every distro.
+# On demand: the whole-image scenarios and the Packer build converge the same
+# roles (see the README's Development section).
 ROLES ?= $(patsubst roles/%/molecule/default/molecule.yml,%,$(wildcard roles/*/molecule/default/molecule.yml))
-# The role scenarios `make test` runs: those that test values the whole-image
-# scenarios do not. python_envs' and jupyterhub's scenarios converge a subset of
-# molecule/cpu (same roles, same suite, both distros), so they run on demand.
-CI_ROLES ?= base
 molecule-roles: venv base-images
 	for r in $(ROLES); do for d in $(DISTROS); do \
 	  (cd roles/$$r && DSVM_ROLE=$$r MOLECULE_DISTRO=$$d molecule test) || exit 1; \
 	done; done
+# The whole CPU image (site.yml), idempotence, the full suite, cleanup and the
+# capture checks.
 molecule-cpu: venv base-images
 	for d in $(DISTROS); do MOLECULE_DISTRO=$$d molecule test -s cpu || exit 1; done
-# The gpu variant's system layer (driver, CUDA, container runtime) in containers.
-# `make test` runs it on CI_GPU_DISTROS, in the lane beside molecule/cpu: a
-# cold converge compiles the driver's DKMS module and unpacks 1.6 GB of CUDA
-# toolkit, about 18 min a distro here (see the README).
+# The gpu variant's system layer (driver, CUDA, container runtime) in containers,
+# with the base role's non-default values: a cold converge compiles the driver's
+# DKMS module and unpacks the CUDA toolkit.
 GPU_DISTROS ?= $(DISTROS)
-CI_GPU_DISTROS ?= $(DISTROS)
 molecule-gpu: venv base-images
 	for d in $(GPU_DISTROS); do DSVM_ROLE=gpu MOLECULE_DISTRO=$$d MOLECULE_VARIANT=gpu molecule test -s gpu || exit 1; done
 molecule: molecule-roles molecule-cpu molecule-gpu
 
-# Packer (docker source): site.yml, the acceptance suite, cleanup, commit, tag.
-# IMAGE_VARS: more Ansible variable files for site.yml (space-separated).
-# ACCEPTANCE_MARKERS: the suite's -m expression inside the build (default: packer/).
+# Packer (docker source): site.yml, the acceptance suite, cleanup, capture
+# checks, commit, tag, manifest.
+#   IMAGE_VARS        more Ansible variable files for site.yml (space-separated)
+#   IDEMPOTENT=1      run site.yml a second time and fail on any change
+#   IMAGE_REPOSITORY  repository of the tags (default dsvm-image)
+#   BUILD_ID          unique id of the build (default: time and PID)
+#   ACCEPTANCE_MARKERS  the suite's -m expression inside the build
 IMAGE_VARS ?=
+IDEMPOTENT ?=
+IMAGE_REPOSITORY ?= dsvm-image
+BUILD_ID ?=
 ACCEPTANCE_MARKERS ?=
 image: venv base-images
 	DSVM_ANSIBLE_VARS_EXTRA="$(IMAGE_VARS)" DSVM_ACCEPTANCE_MARKERS="$(ACCEPTANCE_MARKERS)" \
+	DSVM_IDEMPOTENT_PASS=$(if $(IDEMPOTENT),true,false) DSVM_IMAGE_REPOSITORY="$(IMAGE_REPOSITORY)" \
+	$(if $(BUILD_ID),DSVM_BUILD_ID="$(BUILD_ID)") \
 	  tools/packer-build.sh $(VARIANT) $(DISTRO)
+
+# CI's whole-image test of one distro is a Packer build: site.yml, its
+# idempotent pass, the full suite, cleanup, the capture checks, commit, tag and
+# manifest; the image goes when it has been checked.
+CI_IMAGE_DISTRO ?= debian12
+ci-image: venv base-images
+	DSVM_MANIFEST=$(CURDIR)/build/ci-$(DSVM_RUN_ID)/packer-manifest.json \
+	  $(MAKE) --no-print-directory image DISTRO=$(CI_IMAGE_DISTRO) IMAGE_VARS="$(DSVM_CI_VARS)" IDEMPOTENT=1 \
+	  IMAGE_REPOSITORY=dsvm-ci-$(DSVM_RUN_ID) BUILD_ID=ci-$(DSVM_RUN_ID)
+	docker rmi dsvm-ci-$(DSVM_RUN_ID):$(VARIANT)-$(CI_IMAGE_DISTRO) dsvm-ci-$(DSVM_RUN_ID):$(VARIANT) >/dev/null
 
 collection: venv
 	tools/check-collection.sh
@@ -101,17 +129,19 @@ collection: venv
 lock: venv
 	$(BIN)/python tools/lock_envs.py $(LOCK_ARGS)
 
+# Everything CI runs. Three lanes at once (tools/lanes), each converging
+# different content once: the whole CPU image on Debian 12 through Packer |
+# the whole CPU image on Debian 13 through Molecule | lint, unit tests and the
+# gpu system layer on both distros.
 test: venv
 	$(TIMED) base-images $(MAKE) --no-print-directory base-images
-	$(TIMED) lint $(MAKE) --no-print-directory lint
-	$(TIMED) collection $(MAKE) --no-print-directory collection
 	tools/lanes \
-	  '$(TIMED) molecule-cpu $(MAKE) --no-print-directory molecule-cpu' \
-	  '$(TIMED) molecule-gpu $(MAKE) --no-print-directory molecule-gpu GPU_DISTROS="$(CI_GPU_DISTROS)"; \
-	   $(TIMED) image $(MAKE) --no-print-directory image IMAGE_VARS=tests/ci/image-lean.yml \
-	     ACCEPTANCE_MARKERS="not gpu and not gpu_build and not capture and not conda and not r and not code_server"' \
-	  '$(TIMED) unit $(MAKE) --no-print-directory unit; \
-	   $(TIMED) molecule-roles $(MAKE) --no-print-directory molecule-roles ROLES="$(CI_ROLES)"'
+	  '$(TIMED) ci-image $(MAKE) --no-print-directory ci-image' \
+	  '$(TIMED) molecule-cpu $(MAKE) --no-print-directory molecule-cpu DISTROS=debian13' \
+	  '$(TIMED) lint $(MAKE) --no-print-directory lint; \
+	   $(TIMED) collection $(MAKE) --no-print-directory collection; \
+	   $(TIMED) unit $(MAKE) --no-print-directory unit; \
+	   $(TIMED) molecule-gpu $(MAKE) --no-print-directory molecule-gpu'
 
 clean:
 	rm -rf $(VENV) .collections .ansible build packer-manifest.json

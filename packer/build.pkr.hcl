@@ -45,6 +45,29 @@ build {
     extra_arguments  = concat(["--become"], local.ansible_vars_args, ["--extra-vars", jsonencode(local.ansible_vars)])
   }
 
+  # 1b. The idempotent pass (idempotent_pass = true): site.yml again, through
+  # tools/ansible-idempotent-pass, which fails the build if any task changed.
+  provisioner "ansible" {
+    only             = ["docker.dsvm"]
+    command          = "${local.repo_root}/tools/ansible-idempotent-pass"
+    playbook_file    = "${local.repo_root}/playbooks/site.yml"
+    user             = "root"
+    ansible_env_vars = concat(local.ansible_env, ["DSVM_IDEMPOTENT_PASS=${var.idempotent_pass}"])
+    extra_arguments = concat(local.ansible_vars_args, [
+      "--extra-vars", jsonencode(local.ansible_vars),
+      "--extra-vars", "ansible_connection=community.docker.docker ansible_host=${local.container_name} ansible_user=root",
+    ])
+  }
+
+  provisioner "ansible" {
+    except           = ["docker.dsvm"]
+    command          = "${local.repo_root}/tools/ansible-idempotent-pass"
+    playbook_file    = "${local.repo_root}/playbooks/site.yml"
+    user             = var.ssh_username
+    ansible_env_vars = concat(local.ansible_env, ["DSVM_IDEMPOTENT_PASS=${var.idempotent_pass}"])
+    extra_arguments  = concat(["--become"], local.ansible_vars_args, ["--extra-vars", jsonencode(local.ansible_vars)])
+  }
+
   # 2. The acceptance suite, before anything is cleaned or captured.
   provisioner "shell-local" {
     only   = ["docker.dsvm"]
@@ -85,7 +108,7 @@ build {
   }
 
   post-processor "manifest" {
-    output     = "${local.repo_root}/build/packer-manifest.json"
+    output     = var.manifest_path != "" ? var.manifest_path : "${local.repo_root}/build/packer-manifest.json"
     strip_path = true
     custom_data = {
       variant       = var.variant

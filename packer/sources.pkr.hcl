@@ -1,7 +1,10 @@
 locals {
-  # The docker source's container has a fixed name so that Ansible and
-  # testinfra reach it through the docker connection, not Packer's SSH proxy.
-  container_name = "packer-${var.image_name}-${var.variant}-${var.docker_distro}"
+  # The docker source's container is named so that Ansible and testinfra reach
+  # it through the docker connection, not Packer's SSH proxy. The build id
+  # makes the name unique per build: two builds on one machine never share
+  # (or remove) each other's container.
+  build_id       = var.build_id != "" ? var.build_id : substr(uuidv4(), 0, 8)
+  container_name = "packer-${var.image_name}-${var.variant}-${var.docker_distro}-${local.build_id}"
   image_label    = "${var.image_name}-${var.variant}-${replace(var.image_version, ".", "-")}"
 }
 

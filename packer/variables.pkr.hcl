@@ -29,6 +29,12 @@ variable "git_commit" {
   description = "Commit of this repository the image was built from (manifest custom_data)."
 }
 
+variable "build_id" {
+  type        = string
+  default     = ""
+  description = "Unique id of this build (docker source: part of the build container's name); empty: a random one."
+}
+
 variable "extra_ca_files" {
   type        = list(string)
   default     = []
@@ -51,6 +57,18 @@ variable "run_acceptance_tests" {
   type        = bool
   default     = true
   description = "Run the acceptance suite against the machine before cleanup and capture."
+}
+
+variable "idempotent_pass" {
+  type        = bool
+  default     = false
+  description = "Run site.yml a second time and fail the build if any task changes (make image IDEMPOTENT=1; CI sets it)."
+}
+
+variable "manifest_path" {
+  type        = string
+  default     = ""
+  description = "Where the manifest post-processor writes (default: build/packer-manifest.json in the repository)."
 }
 
 variable "acceptance_pytest" {

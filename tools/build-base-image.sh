@@ -30,7 +30,10 @@ suite_for() {
 recipe_hash() {
   local suite
   suite=$(suite_for "$1")
-  { cat "${BASH_SOURCE[0]}"; echo "$suite $MIRROR $SECURITY_MIRROR $INCLUDE"; } | sha256sum | cut -c1-12
+  # The recipe: the function that builds an image and its inputs (not the
+  # rest of this script, so that changing how images are scheduled or tagged
+  # rebuilds nothing).
+  { declare -f build_one; echo "$suite $MIRROR $SECURITY_MIRROR $INCLUDE"; } | sha256sum | cut -c1-12
 }
 
 # Runs in a subshell so that its EXIT trap removes the root file system.
@@ -101,9 +104,18 @@ main() {
   done
   ((${#distros[@]})) || distros=(debian12 debian13)
   for d in "${distros[@]}"; do suite_for "$d" >/dev/null || return 2; done
+  if ((tag_only)); then
+    for d in "${distros[@]}"; do echo "$REPO:$d-$(recipe_hash "$d")"; done
+    return 0
+  fi
+  # The distros at once: debootstrap is mostly downloads and dpkg.
+  local pids=() rc=0
   for d in "${distros[@]}"; do
-    if ((tag_only)); then echo "$REPO:$d-$(recipe_hash "$d")"; else build_one "$d" "$force"; fi
+    build_one "$d" "$force" &
+    pids+=($!)
   done
+  for p in "${pids[@]}"; do wait "$p" || rc=1; done
+  return "$rc"
 }
 
 main "$@"
