@@ -67,21 +67,41 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize("dsvm_tls_url", metafunc.config.getoption("--dsvm-tls-url"))
 
 
+_MANIFESTS = pytest.StashKey[dict]()
+
+
+def read_manifest(config, host) -> dict:
+    """The host's merged manifest, as `dsvm-info --json` prints it: read once a
+    session, a fresh copy each call."""
+    cache = config.stash.setdefault(_MANIFESTS, {})
+    key = host.backend.get_pytest_id()
+    if key not in cache:
+        cache[key] = host.check_output("dsvm-info --json")
+    return json.loads(cache[key])
+
+
 @pytest.fixture(scope="module")
-def manifest(host):
+def manifest(request, host):
     """The merged image manifest, as dsvm-info prints it."""
-    out = host.check_output("dsvm-info --json")
-    return json.loads(out)
+    return read_manifest(request.config, host)
 
 
 @pytest.fixture(autouse=True)
-def _applies_to_this_image(request, host):
+def _every_test_has_a_host(host):
+    """Every test is run against the hosts of --hosts, so the hook below knows the
+    host whose manifest decides whether the test applies."""
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
     """Skip a test of a component (or a variant) the image does not have, by its
-    manifest. Tests without such markers (the `gpu` checks) never read one."""
-    markers = [(m.name, tuple(m.args)) for m in request.node.iter_markers()]
+    manifest, before any fixture of the component fails on its absence. Tests
+    without such markers (the `gpu` checks) never read one."""
+    markers = [(m.name, tuple(m.args)) for m in item.iter_markers()]
     if not needs_manifest(markers):
         return
-    reason = skip_reason(request.getfixturevalue("manifest"), markers)
+    host = item.callspec.params["_testinfra_host"]
+    reason = skip_reason(read_manifest(item.config, host), markers)
     if reason:
         pytest.skip(reason)
 

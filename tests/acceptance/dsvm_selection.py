@@ -64,14 +64,18 @@ def skip_reason(manifest: dict, markers: Iterable[tuple[str, tuple]]) -> str | N
     the MANIFEST describes, or None when it applies."""
     markers = list(markers)
     present = present_roles(manifest)
+    lacking, missing = [], []
     for name, _ in markers:
-        missing = [role for role in COMPONENT_ROLES.get(name, ()) if role not in present]
-        if missing:
-            have = ", ".join(sorted(manifest.get("roles") or ())) or "none"
-            return (
-                f"the image lacks {name}: no manifest fragment of role(s) {', '.join(missing)} "
-                f"(manifest roles: {have})"
-            )
+        roles = [role for role in COMPONENT_ROLES.get(name, ()) if role not in present]
+        if roles and name not in lacking:
+            lacking.append(name)
+            missing += [role for role in roles if role not in missing]
+    if lacking:
+        have = ", ".join(sorted(manifest.get("roles") or ())) or "none"
+        return (
+            f"the image lacks {', '.join(lacking)}: no manifest fragment of role(s) "
+            f"{', '.join(missing)} (manifest roles: {have})"
+        )
     variant = (manifest.get("image") or {}).get("variant")
     for name, args in markers:
         # An image that records no variant runs the test: test_base.py fails on it.

@@ -54,6 +54,12 @@ def test_gpu_build_needs_the_driver_and_cuda_roles(sel):
     no_docker = manifest("base", "nvidia_driver", "cuda", variant="gpu")
     assert sel.skip_reason(no_docker, marks("gpu_build")) is None
     assert "container_runtime" in sel.skip_reason(no_docker, marks("gpu_build", "container_runtime"))
+    # A cpu image: every lacking marker and role is named, once.
+    reason = sel.skip_reason(CPU_IMAGE, marks("container_runtime", "gpu_build", "gpu_build"))
+    assert reason.startswith(
+        "the image lacks container_runtime, gpu_build: "
+        "no manifest fragment of role(s) container_runtime, nvidia_driver, cuda ("
+    ), reason
 
 
 def test_every_component_marker_of_a_test_is_needed(sel):
