@@ -2,7 +2,9 @@
 
 Runs playbooks/site.yml against a fresh container of the Debian 12 base image
 and compares `docker diff` before and after: nothing outside Ansible's own
-temporary files may have changed.
+temporary files may have changed. site.yml checks every applied component's
+argument spec and preflight before any role runs, so bad input for a role
+late in the build (python_envs, jupyterhub) is refused as early as base's.
 """
 
 import pytest
@@ -32,6 +34,16 @@ CASES = {
     ),
     "malformed time zone": ({"base_timezone": "Mars time"}, ["base_timezone"]),
     "unknown locale form": ({"base_locale": "english"}, ["base_locale"]),
+    "unknown component": ({"dsvm_components": ["base", "nosuch"]}, ["dsvm_components", "nosuch"]),
+    "unknown python_envs manager": (
+        {"python_envs_manager": "pipenv"},
+        ["python_envs_manager", "uv, conda", "pipenv"],
+    ),
+    "environment without a spec": (
+        {"python_envs_enabled": ["default", "nosuchenv"]},
+        ["python_envs_enabled", "nosuchenv"],
+    ),
+    "hub port not a number": ({"jupyterhub_port": "eighty"}, ["jupyterhub_port", "int"]),
 }
 
 

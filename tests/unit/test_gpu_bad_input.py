@@ -6,7 +6,9 @@ fresh Debian 12 container; `docker diff` before and after proves nothing
 changed. Debian 12 carries driver 535 (CUDA <= 12.2), the proprietary module
 only, and CUDA 11.8. NVIDIA's hosts are unreachable here, which the
 unreachable-repository cases rely on (and a mirror variable points them at
-an address that cannot answer, so they hold on any network).
+an address that cannot answer, so they hold on any network). The
+repository URLs each role resolves through dsvm.image.artifacts are checked
+as rendered (vendor, empty mirror, mirror, per-artifact override).
 """
 
 import json
@@ -96,7 +98,7 @@ CASES = {
     "unreachable container toolkit repository": (
         {"dsvm_artifact_mirror": DEAD_MIRROR},
         [
-            f"{DEAD_MIRROR}/libnvidia-container/gpgkey",
+            f"{DEAD_MIRROR}/nvidia.github.io/libnvidia-container/gpgkey",
             "container_runtime_nvidia_key_url",
             "toolkit_install=false",
         ],
@@ -130,19 +132,129 @@ def test_gpu_bad_input_fails_before_any_change(case, container, repo_root, playb
     assert diff(container) == before, f"{case}: the host changed: {diff(container) - before}"
 
 
+def test_cuda_alone_resolves_the_driver_branch(container, repo_root, tmp_path):
+    """cuda without the nvidia_driver role: its resolve entry point supplies the
+    branch (535 on Debian 12) and the newest CUDA it runs, before any change."""
+    book = tmp_path / "cuda.yml"
+    book.write_text("- name: cuda alone\n  hosts: all\n  gather_facts: true\n  roles: [dsvm.image.cuda]\n")
+    before = diff(container)
+    rc, output = run_playbook(repo_root, container, str(book), {"cuda_versions": ["12.4"]})
+    flat = " ".join(output.split())
+    assert rc != 0, output[-3000:]
+    for word in ["CUDA 12.4", "branch 535", "up to 12.2", "550"]:
+        assert word in flat, f"{word!r} not in the error\n{output[-3000:]}"
+    assert diff(container) == before, f"the host changed: {diff(container) - before}"
+
+
 # --- what the repository and runtime settings render to ---------------------
 # NVIDIA's hosts are unreachable from CI, so the files that point apt and
-# docker at them are checked as rendered, with a mirror and with the defaults.
+# docker at them are checked as rendered: the repository URLs resolved by each
+# role's preflight through dsvm.image.artifacts (apt_url), then its template.
+
+SOURCES_PLAYBOOK = """
+- name: Resolve a GPU role's repository and render its apt source
+  hosts: all
+  gather_facts: true
+  vars:
+    ansible_managed: managed
+  tasks:
+    - name: Run the role's preflight
+      ansible.builtin.include_role:
+        name: "dsvm.image.{{ role }}"
+        tasks_from: preflight
+    - name: Render
+      ansible.builtin.debug:
+        msg:
+          sources: "{{ lookup('ansible.builtin.template', template) }}"
+          key: "{{ __nvidia_driver_repo_key if role == 'nvidia_driver' else __container_runtime_nvidia_key }}"
+"""
+
+SOURCES = {
+    "nvidia_driver": (
+        "cuda-repo.sources.j2",
+        "nvidia-cuda-apt",
+        "https://developer.download.nvidia.com/compute/cuda/repos",
+        "/debian12/x86_64/",
+        "/debian12/x86_64/3bf863cc.pub",
+    ),
+    "container_runtime": (
+        "nvidia-container-toolkit.sources.j2",
+        "nvidia-container-toolkit-apt",
+        "https://nvidia.github.io/libnvidia-container",
+        "/stable/deb/$(ARCH)/",
+        "/gpgkey",
+    ),
+}
+MIRROR = "http://mirror.test/vendors"
+OVERRIDE = "http://apt.lan/nvidia"
+
+
+def resolved_sources(container, repo_root, tmp_path, role: str, extra: dict) -> dict:
+    """The role's rendered apt source and key URL after its preflight on CONTAINER."""
+    book = tmp_path / "sources.yml"
+    book.write_text(SOURCES_PLAYBOOK)
+    env = dict(os.environ, ANSIBLE_CONFIG=str(repo_root / "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK="json")
+    template = str(repo_root / "roles" / role / "templates" / SOURCES[role][0])
+    # The toolkit's install is off so that its preflight does not probe NVIDIA's host.
+    extra = {
+        "role": role,
+        "template": template,
+        "dsvm_variant": "gpu",
+        "container_runtime_nvidia_toolkit_install": False,
+        **extra,
+    }
+    command = ["ansible-playbook", "-i", f"{container},", "-c", "community.docker.docker"]
+    res = subprocess.run(
+        [*command, "-e", json.dumps(extra), str(book)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=repo_root,
+    )
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    out = json.loads(res.stdout[res.stdout.index("{") :])
+    return out["plays"][0]["tasks"][-1]["hosts"][container]["msg"]
+
+
+# case -> (mirror, whether the role's artifact gets a dsvm_artifact_urls entry, expected base)
+URL_CASES = {
+    "default": (None, False, "vendor"),
+    # An empty mirror is no mirror (it once made the URL "/cuda/repos").
+    "empty mirror": ("", False, "vendor"),
+    "mirror": (MIRROR + "/", False, "mirror"),
+    "override wins": (MIRROR, True, "override"),
+}
+
+
+@pytest.mark.parametrize("role", SOURCES)
+@pytest.mark.parametrize("case", URL_CASES)
+def test_repository_urls_resolve_through_artifacts(container, repo_root, tmp_path, role, case):
+    _, name, vendor, source_path, key_path = SOURCES[role]
+    mirror, override, base = URL_CASES[case]
+    extra = {} if mirror is None else {"dsvm_artifact_mirror": mirror}
+    if override:
+        extra["dsvm_artifact_urls"] = {name: OVERRIDE + "/"}
+    expected = {
+        "vendor": vendor,
+        "mirror": MIRROR + "/" + vendor.removeprefix("https://"),
+        "override": OVERRIDE,
+    }[base]
+    before = diff(container)
+    got = resolved_sources(container, repo_root, tmp_path, role, extra)
+    assert f"URIs: {expected}{source_path}\n" in got["sources"], got
+    assert got["key"] == expected + key_path, got
+    assert diff(container) == before, f"the host changed: {diff(container) - before}"
+
 
 RENDER_PLAYBOOK = """
-- name: Render the GPU roles' repository and runtime files
+- name: Render the container runtime's daemon.json
   hosts: localhost
   connection: local
   gather_facts: false
   vars:
     ansible_managed: managed
   tasks:
-    - name: Load the roles' variables
+    - name: Load the role's variables
       ansible.builtin.include_vars: "{{ item }}"
       loop: "{{ var_files }}"
     - name: Render
@@ -154,8 +266,6 @@ RENDER_PLAYBOOK = """
 def render(repo_root, tmp_path, role, template, extra):
     roles = repo_root / "roles"
     var_files = [str(roles / role / "defaults" / "main.yml"), str(roles / role / "vars" / "main.yml")]
-    if role == "nvidia_driver":
-        var_files.append(str(roles / role / "vars" / "Debian-12.yml"))
     book = tmp_path / "render.yml"
     book.write_text(RENDER_PLAYBOOK)
     env = dict(os.environ, ANSIBLE_CONFIG=str(repo_root / "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK="json")
@@ -170,34 +280,6 @@ def render(repo_root, tmp_path, role, template, extra):
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     out = json.loads(res.stdout[res.stdout.index("{") :])
     return out["plays"][0]["tasks"][-1]["hosts"]["localhost"]["msg"]
-
-
-def test_cuda_repo_sources_follow_the_mirror(repo_root, tmp_path):
-    text = render(
-        repo_root,
-        tmp_path,
-        "nvidia_driver",
-        "cuda-repo.sources.j2",
-        {"dsvm_artifact_mirror": "http://mirror.test"},
-    )
-    assert "URIs: http://mirror.test/cuda/repos/debian12/x86_64/" in text, text
-    assert "Signed-By: /usr/share/keyrings/dsvm-nvidia-cuda.asc" in text, text
-
-
-def test_cuda_repo_sources_default_to_nvidia(repo_root, tmp_path):
-    text = render(repo_root, tmp_path, "nvidia_driver", "cuda-repo.sources.j2", {})
-    assert "URIs: https://developer.download.nvidia.com/compute/cuda/repos/debian12/x86_64/" in text, text
-
-
-def test_container_toolkit_sources_follow_the_mirror(repo_root, tmp_path):
-    text = render(
-        repo_root,
-        tmp_path,
-        "container_runtime",
-        "nvidia-container-toolkit.sources.j2",
-        {"dsvm_artifact_mirror": "http://mirror.test"},
-    )
-    assert "URIs: http://mirror.test/libnvidia-container/stable/deb/$(ARCH)/" in text, text
 
 
 @pytest.mark.parametrize("variant", ["gpu", "cpu"])
