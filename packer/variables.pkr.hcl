@@ -79,8 +79,8 @@ variable "acceptance_pytest" {
 
 variable "acceptance_markers" {
   type        = string
-  default     = "not gpu and not gpu_build and not capture and not conda"
-  description = "pytest -m expression for the suite run before cleanup (gpu checks need a GPU at build time)."
+  default     = "not gpu and not capture"
+  description = "pytest -m expression for the suite run before cleanup: gpu checks need a GPU, capture checks run after cleanup; tests of components the image lacks skip themselves (from its manifest)."
 }
 
 variable "acceptance_args" {
