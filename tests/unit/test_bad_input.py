@@ -44,6 +44,12 @@ CASES = {
         ["python_envs_enabled", "nosuchenv"],
     ),
     "hub port not a number": ({"jupyterhub_port": "eighty"}, ["jupyterhub_port", "int"]),
+    # This container is Debian 12: a role whose table lacks it stands in for
+    # an unsupported release (dsvm.image.common's check, run up front).
+    "unsupported release": (
+        {"__python_envs_supported": {"Debian": ["11"], "Ubuntu": ["24"]}},
+        ["python_envs: Debian 12 is not supported", "supported: Debian 11; Ubuntu 24"],
+    ),
 }
 
 
