@@ -47,8 +47,10 @@ done
 # uv's download cache, and a local wheelhouse where this machine has one
 # (python_envs uses it only for the pins it holds; see its README).
 wheelhouse="${DSVM_WHEELHOUSE-$(pip config get global.find-links 2>/dev/null | awk '{print $1}' || true)}"
-mkdir -p "$(dirname "$manifest")" "$uv_cache"
-mounts="\"$uv_cache:/var/cache/dsvm/uv\""
+ccache_dir="${DSVM_CCACHE:-/var/cache/dsvm/ccache}"
+mkdir -p "$(dirname "$manifest")" "$uv_cache" "$ccache_dir"
+# The compiler cache is used only where dsvm_compiler_cache says so (CI's vars).
+mounts="\"$uv_cache:/var/cache/dsvm/uv\", \"$ccache_dir:/var/cache/dsvm/ccache\""
 extra_vars=()
 if [[ -n "$wheelhouse" && -d "$wheelhouse" ]]; then
   echo "packer-build: local wheelhouse $wheelhouse mounted at /opt/wheelhouse"
