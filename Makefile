@@ -131,17 +131,18 @@ lock: venv
 
 # Everything CI runs. Three lanes at once (tools/lanes), each converging
 # different content once: the whole CPU image on Debian 12 through Packer |
-# the whole CPU image on Debian 13 through Molecule | lint, unit tests and the
-# gpu system layer on both distros.
+# the whole CPU image on Debian 13 through Molecule, then the gpu system layer
+# on Debian 13 | lint, unit tests, then the gpu system layer on Debian 12.
 test: venv
 	$(TIMED) base-images $(MAKE) --no-print-directory base-images
 	tools/lanes \
 	  '$(TIMED) ci-image $(MAKE) --no-print-directory ci-image' \
-	  '$(TIMED) molecule-cpu $(MAKE) --no-print-directory molecule-cpu DISTROS=debian13' \
+	  '$(TIMED) molecule-cpu $(MAKE) --no-print-directory molecule-cpu DISTROS=debian13; \
+	   $(TIMED) molecule-gpu-debian13 $(MAKE) --no-print-directory molecule-gpu GPU_DISTROS=debian13' \
 	  '$(TIMED) lint $(MAKE) --no-print-directory lint; \
 	   $(TIMED) collection $(MAKE) --no-print-directory collection; \
 	   $(TIMED) unit $(MAKE) --no-print-directory unit; \
-	   $(TIMED) molecule-gpu $(MAKE) --no-print-directory molecule-gpu'
+	   $(TIMED) molecule-gpu-debian12 $(MAKE) --no-print-directory molecule-gpu GPU_DISTROS=debian12'
 
 clean:
 	rm -rf $(VENV) .collections .ansible build packer-manifest.json
