@@ -17,7 +17,7 @@ import subprocess
 
 import pytest
 from dockerplay import changed_paths as diff
-from dockerplay import run_playbook
+from dockerplay import run_cases, run_playbook
 
 pytestmark = pytest.mark.docker
 
@@ -117,19 +117,30 @@ def playbook(tmp_path_factory):
     return path
 
 
-@pytest.mark.parametrize("case", CASES, ids=list(CASES))
-def test_gpu_bad_input_fails_before_any_change(case, container, repo_root, playbook):
-    extra_vars = {"dsvm_variant": "gpu", **CASES[case][0]}
-    expected = CASES[case][1]
+@pytest.fixture(scope="module")
+def results(container, repo_root, playbook, tmp_path_factory):
+    """Every case in one run of the playbook (each case a host of its own on
+    the container), and the container's changes across the run."""
     before = diff(container)
-    rc, output = run_playbook(repo_root, container, str(playbook), extra_vars)
-    # Folded messages may wrap anywhere in the YAML callback's output.
-    flat = " ".join(output.split())
-    assert rc != 0, f"{case}: the play succeeded\n{output[-3000:]}"
-    for word in expected:
-        assert word in flat, f"{case}: {word!r} not in the error\n{output[-3000:]}"
-    assert "changed=0" in output or "PLAY RECAP" not in output, output[-3000:]
-    assert diff(container) == before, f"{case}: the host changed: {diff(container) - before}"
+    found = run_cases(
+        repo_root,
+        container,
+        playbook,
+        {case: {"dsvm_variant": "gpu", **variables} for case, (variables, _) in CASES.items()},
+        tmp_path_factory.mktemp("gpu-cases"),
+    )
+    return found, diff(container) - before
+
+
+@pytest.mark.parametrize("case", CASES, ids=list(CASES))
+def test_gpu_bad_input_fails_before_any_change(case, results):
+    found, host_changes = results
+    result = found[case]
+    assert result["failed"], f"{case}: the play succeeded"
+    for word in CASES[case][1]:
+        assert word in result["text"], f"{case}: {word!r} not in the error: {result['text'][-3000:]}"
+    assert result["changed"] == 0, f"{case}: {result['changed']} task(s) changed"
+    assert not host_changes, f"the host changed: {host_changes}"
 
 
 def test_cuda_alone_resolves_the_driver_branch(container, repo_root, tmp_path):

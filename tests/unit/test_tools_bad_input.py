@@ -17,7 +17,7 @@ import sys
 import pytest
 import yaml
 from dockerplay import changed_paths as diff
-from dockerplay import run_playbook
+from dockerplay import run_cases
 
 pytestmark = pytest.mark.docker
 
@@ -114,23 +114,34 @@ def ansible_env(repo_root):
     return dict(os.environ, ANSIBLE_CONFIG=str(repo_root / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
 
 
-@pytest.mark.parametrize("case", CASES, ids=list(CASES))
-def test_fails_before_any_change(case, container, repo_root, tmp_path):
-    role, extra_vars, expected = CASES[case]
+@pytest.fixture(scope="module")
+def results(container, repo_root, tmp_path_factory):
+    """Every case, one run of each role's play (each case a host of its own on
+    the container), and the container's changes across the runs."""
+    folder = tmp_path_factory.mktemp("tool-cases")
     before = diff(container)
-    playbook = play(
-        tmp_path,
-        {"name": case, "hosts": "all", "gather_facts": True, "roles": [{"role": f"dsvm.image.{role}"}]},
-    )
-    rc, output = run_playbook(repo_root, container, playbook, extra_vars)
-    assert rc != 0, f"{case}: the play succeeded\n{output}"
-    flat = " ".join(output.split())
-    for word in expected:
-        assert word in flat, f"{case}: {word!r} not in the error\n{output[-3000:]}"
-    if "artifact '" not in flat:
+    found = {}
+    for role in sorted({role for role, _, _ in CASES.values()}):
+        playbook = play(
+            folder,
+            {"name": role, "hosts": "all", "gather_facts": True, "roles": [{"role": f"dsvm.image.{role}"}]},
+        )
+        cases = {case: variables for case, (r, variables, _) in CASES.items() if r == role}
+        found |= run_cases(repo_root, container, playbook, cases, folder)
+    return found, diff(container) - before
+
+
+@pytest.mark.parametrize("case", CASES, ids=list(CASES))
+def test_fails_before_any_change(case, results):
+    found, host_changes = results
+    result = found[case]
+    assert result["failed"], f"{case}: the play succeeded"
+    for word in CASES[case][2]:
+        assert word in result["text"], f"{case}: {word!r} not in the error: {result['text'][-3000:]}"
+    if "artifact '" not in result["text"]:
         # Refused in preflight: not even a temporary file was made.
-        assert "changed=0" in output, output[-3000:]
-    assert diff(container) == before, f"{case}: the host changed: {diff(container) - before}"
+        assert result["changed"] == 0, f"{case}: {result['changed']} task(s) changed"
+    assert not host_changes, f"the host changed: {host_changes}"
 
 
 def render_condarc(repo_root, tmp_path, extra_vars: dict) -> dict:
