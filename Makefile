@@ -39,11 +39,13 @@ help:
 	@sed -n 's/^#   //p' Makefile
 	@echo "Other targets: venv docker base-images lint unit molecule image packer-validate collection clean"
 
-# Python tools, pinned in pyproject.toml; rebuilt when it changes.
+# Python tools, pinned in pyproject.toml; rebuilt when it changes. uv installs
+# them (parallel downloads, a shared cache): 22 s fresh and 16 s warm here,
+# against pip's 98 s and 51 s.
 $(BIN)/.stamp: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --disable-pip-version-check 'pip==25.3'
-	$(BIN)/python -m pip install -q --disable-pip-version-check --group dev
+	$(BIN)/python -m pip install -q --disable-pip-version-check 'pip==25.3' 'uv==0.9.30'
+	$(BIN)/uv pip install -q --python $(BIN)/python --group dev
 	mkdir -p .collections/ansible_collections/dsvm
 	ln -sfn ../../.. .collections/ansible_collections/dsvm/image
 	touch $@
@@ -119,7 +121,8 @@ ci-image: venv base-images
 	DSVM_MANIFEST=$(CURDIR)/build/ci-$(DSVM_RUN_ID)/packer-manifest.json \
 	  $(MAKE) --no-print-directory image DISTRO=$(CI_IMAGE_DISTRO) IMAGE_VARS="$(DSVM_CI_VARS)" IDEMPOTENT=1 \
 	  IMAGE_REPOSITORY=dsvm-ci-$(DSVM_RUN_ID) BUILD_ID=ci-$(DSVM_RUN_ID)
-	docker rmi dsvm-ci-$(DSVM_RUN_ID):$(VARIANT)-$(CI_IMAGE_DISTRO) dsvm-ci-$(DSVM_RUN_ID):$(VARIANT) >/dev/null
+	[[ -n "$(KEEP_CI_IMAGE)" ]] || \
+	  docker rmi dsvm-ci-$(DSVM_RUN_ID):$(VARIANT)-$(CI_IMAGE_DISTRO) dsvm-ci-$(DSVM_RUN_ID):$(VARIANT) >/dev/null
 
 collection: venv
 	tools/check-collection.sh
@@ -129,20 +132,23 @@ collection: venv
 lock: venv
 	$(BIN)/python tools/lock_envs.py $(LOCK_ARGS)
 
-# Everything CI runs. Three lanes at once (tools/lanes), each converging
+# Everything CI runs. Four lanes at once (tools/lanes), each converging
 # different content once: the whole CPU image on Debian 12 through Packer |
-# the whole CPU image on Debian 13 through Molecule, then the gpu system layer
-# on Debian 13 | lint, unit tests, then the gpu system layer on Debian 12.
+# the whole CPU image on Debian 13 through Molecule | lint, unit tests, then
+# the gpu system layer on Debian 13 | the gpu system layer on Debian 12. Four
+# lanes keep both cores busy to the end (with three, the last lane ran alone
+# for its last five minutes). KEEP_CI_IMAGE=1 keeps the Packer build's image
+# (e.g. for bench/suite-under-load.sh).
 test: venv
 	$(TIMED) base-images $(MAKE) --no-print-directory base-images
 	tools/lanes \
 	  '$(TIMED) ci-image $(MAKE) --no-print-directory ci-image' \
-	  '$(TIMED) molecule-cpu $(MAKE) --no-print-directory molecule-cpu DISTROS=debian13; \
-	   $(TIMED) molecule-gpu-debian13 $(MAKE) --no-print-directory molecule-gpu GPU_DISTROS=debian13' \
+	  '$(TIMED) molecule-cpu $(MAKE) --no-print-directory molecule-cpu DISTROS=debian13' \
 	  '$(TIMED) lint $(MAKE) --no-print-directory lint; \
 	   $(TIMED) collection $(MAKE) --no-print-directory collection; \
 	   $(TIMED) unit $(MAKE) --no-print-directory unit; \
-	   $(TIMED) molecule-gpu-debian12 $(MAKE) --no-print-directory molecule-gpu GPU_DISTROS=debian12'
+	   $(TIMED) molecule-gpu-debian13 $(MAKE) --no-print-directory molecule-gpu GPU_DISTROS=debian13' \
+	  '$(TIMED) molecule-gpu-debian12 $(MAKE) --no-print-directory molecule-gpu GPU_DISTROS=debian12'
 
 clean:
 	rm -rf $(VENV) .collections .ansible build packer-manifest.json
