@@ -136,8 +136,8 @@ lock: venv
 # different content once: the whole CPU image on Debian 12 through Packer |
 # the whole CPU image on Debian 13 through Molecule, then the gpu system layer
 # on Debian 13 | lint, unit tests, then the gpu system layer on Debian 12.
-# (Four lanes, one per converge, were measured slower: 2608 s against 2177 s
-# warm; the disk and page cache, not the cores, are then the limit.)
+# (Four lanes, one per converge, took 2608 s warm, between two three-lane
+# runs of 2177 s and 2763 s: no gain within this machine's variance.)
 # KEEP_CI_IMAGE=1 keeps the Packer build's image (e.g. for
 # bench/suite-under-load.sh).
 test: venv
