@@ -126,3 +126,16 @@ def run_cases(repo_root: Path, container: str, playbook, cases: dict, workdir: P
             "changed": stats.get("changed", 0),
         }
     return found
+
+
+def assert_refused(case: str, result: dict, words, host_changes, *, may_download: bool = False) -> None:
+    """One bad-input case's verdict from run_cases: the play failed, its error
+    names every word, no task changed (unless may_download and the error is
+    about a downloaded artifact, whose temporary file counts as a change), and
+    the container's file system did not change across the runs."""
+    assert result["failed"], f"{case}: the play succeeded"
+    for word in words:
+        assert word in result["text"], f"{case}: {word!r} not in the error: {result['text'][-3000:]}"
+    if not (may_download and "artifact '" in result["text"]):
+        assert result["changed"] == 0, f"{case}: {result['changed']} task(s) changed"
+    assert not host_changes, f"the host changed: {host_changes}"

@@ -8,8 +8,8 @@ late in the build (python_envs, jupyterhub) is refused as early as base's.
 """
 
 import pytest
+from dockerplay import assert_refused, run_cases
 from dockerplay import changed_paths as diff
-from dockerplay import run_cases
 
 pytestmark = pytest.mark.docker
 
@@ -71,10 +71,4 @@ def results(container, repo_root, tmp_path_factory):
 @pytest.mark.parametrize("case", CASES, ids=list(CASES))
 def test_bad_input_fails_before_any_change(case, results):
     found, host_changes = results
-    expected = CASES[case][1]
-    result = found[case]
-    assert result["failed"], f"{case}: the play succeeded"
-    for word in expected:
-        assert word in result["text"], f"{case}: {word!r} not in the error: {result['text'][-3000:]}"
-    assert result["changed"] == 0, f"{case}: {result['changed']} task(s) changed"
-    assert not host_changes, f"the host changed: {host_changes}"
+    assert_refused(case, found[case], CASES[case][1], host_changes)

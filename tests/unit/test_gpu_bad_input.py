@@ -16,8 +16,8 @@ import os
 import subprocess
 
 import pytest
+from dockerplay import assert_refused, run_cases, run_playbook
 from dockerplay import changed_paths as diff
-from dockerplay import run_cases, run_playbook
 
 pytestmark = pytest.mark.docker
 
@@ -135,12 +135,7 @@ def results(container, repo_root, playbook, tmp_path_factory):
 @pytest.mark.parametrize("case", CASES, ids=list(CASES))
 def test_gpu_bad_input_fails_before_any_change(case, results):
     found, host_changes = results
-    result = found[case]
-    assert result["failed"], f"{case}: the play succeeded"
-    for word in CASES[case][1]:
-        assert word in result["text"], f"{case}: {word!r} not in the error: {result['text'][-3000:]}"
-    assert result["changed"] == 0, f"{case}: {result['changed']} task(s) changed"
-    assert not host_changes, f"the host changed: {host_changes}"
+    assert_refused(case, found[case], CASES[case][1], host_changes)
 
 
 def test_cuda_alone_resolves_the_driver_branch(container, repo_root, tmp_path):
