@@ -1,6 +1,7 @@
 """The base layer: packages, locale, time zone, CA certificates, users, motd, dsvm-info."""
 
 import json
+import posixpath
 
 import pytest
 from dsvm_selection import components_without_fragment
@@ -65,6 +66,17 @@ def test_locale_generated_and_default(host, base_settings):
     for loc in wanted:
         assert loc.lower().replace("-", "") in available, f"{loc} not generated"
     assert f"LANG={base_settings['locale']}" in host.file("/etc/default/locale").content_string
+
+
+def test_default_locale_survives_a_boot(host, base_settings):
+    """A tmpfiles rule (Debian 13's debian.conf) that replaces /etc/default/locale
+    at boot finds it already what the rule makes, pointing at the file with LANG."""
+    rules = host.run("grep -hs '^L.* /etc/default/locale ' /usr/lib/tmpfiles.d/*.conf /etc/tmpfiles.d/*.conf")
+    for rule in rules.stdout.splitlines():
+        target = posixpath.normpath(posixpath.join("/etc/default", rule.split()[-1]))
+        link = host.file("/etc/default/locale")
+        assert link.is_symlink and link.linked_to == target, rule
+        assert f"LANG={base_settings['locale']}" in host.file(target).content_string
 
 
 def test_timezone(host, base_settings):
