@@ -59,7 +59,7 @@ if [[ -n "$wheelhouse" && -d "$wheelhouse" ]]; then
 fi
 
 start=$(date +%s)
-packer build -color=false \
+packer build -color=false -timestamp-ui \
   -only=docker.dsvm \
   -var-file="packer/$variant.pkrvars.hcl" \
   -var "build_id=$build_id" \

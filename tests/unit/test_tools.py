@@ -1,6 +1,7 @@
 """The repository's helper scripts."""
 
 import os
+import shutil
 import subprocess
 import sys
 
@@ -58,3 +59,92 @@ def test_base_image_unknown_distro(repo_root, distro):
     result = run_tool(repo_root, "--tag", distro)
     assert result.returncode == 2
     assert f"unknown distro '{distro}'" in result.stderr
+
+
+def copy_for_layer_key(repo_root, dest):
+    """The files tools/molecule-layered hashes, in a scratch tree to change."""
+    for rel in ("roles", "molecule", "meta", ".config", "tools"):
+        shutil.copytree(repo_root / rel, dest / rel, symlinks=True)
+    shutil.copy(repo_root / "ansible.cfg", dest / "ansible.cfg")
+    (dest / "tests/ci").mkdir(parents=True)
+    shutil.copy(repo_root / "tests/ci/ansible-vars.yml", dest / "tests/ci/ansible-vars.yml")
+
+
+def layer_key(tree, distro="debian12", env=None):
+    result = subprocess.run(
+        [sys.executable, str(tree / "tools/molecule-layered"), "--key", "gpu", distro],
+        capture_output=True,
+        text=True,
+        env={
+            **os.environ,
+            "DSVM_CI_VARS": str(tree / "tests/ci/ansible-vars.yml"),
+            "DSVM_ROLE": "gpu",
+            "MOLECULE_VARIANT": "gpu",
+            **(env or {}),
+        },
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_layer_key_follows_what_builds_the_layer(repo_root, tmp_path):
+    copy_for_layer_key(repo_root, tmp_path)
+    key = layer_key(tmp_path)
+    assert len(key) == 12 and layer_key(tmp_path) == key
+    # Not part of the gpu layer: documentation, a role it does not reach, the
+    # roles' own scenarios.
+    (tmp_path / "roles/cuda/README.md").write_text("changed\n")
+    for rel in ("roles/python_envs/defaults/main.yml", "roles/base/molecule/default/converge.yml"):
+        with (tmp_path / rel).open("a") as f:
+            f.write("# changed\n")
+    assert layer_key(tmp_path) == key
+    # Each of these builds it: a new key each time.
+    keys = {key}
+    for rel in (
+        "roles/cuda/defaults/main.yml",  # a role in the converge playbook
+        "roles/common/tasks/release.yml",  # a role reached through dsvm.image.common
+        "molecule/gpu/converge.yml",
+        ".config/molecule/config.yml",
+        "tests/ci/ansible-vars.yml",
+    ):
+        before = len(keys)
+        with (tmp_path / rel).open("a") as f:
+            f.write("# changed\n")
+        keys.add(layer_key(tmp_path))
+        assert len(keys) == before + 1, rel
+    assert len(keys) == 6
+    assert layer_key(tmp_path, "debian13") not in keys
+    other_ca = tmp_path / "ca.pem"
+    other_ca.write_text("not the host's bundle\n")
+    assert layer_key(tmp_path, env={"DSVM_HOST_CA_BUNDLE": str(other_ca)}) not in keys
+
+
+def test_layer_key_unknown_scenario_and_missing_base_image(repo_root):
+    tool = str(repo_root / "tools/molecule-layered")
+    result = subprocess.run(
+        [sys.executable, tool, "--key", "nope", "debian12"], capture_output=True, text=True
+    )
+    assert result.returncode == 2 and "no scenario molecule/nope" in result.stderr
+    result = subprocess.run(
+        [sys.executable, tool, "--key", "gpu", "debian99"], capture_output=True, text=True
+    )
+    assert result.returncode == 2 and "dsvm-base:debian99 is missing" in result.stderr
+
+
+def test_lanes_take_the_next_job_when_free_and_name_failures(repo_root, tmp_path):
+    log = tmp_path / "order"
+    jobs = [
+        f"sleep 2; echo slow >>{log}",
+        f"echo quick1 >>{log}",
+        f"echo failing >>{log}; false",
+        f"echo quick2 >>{log}",
+    ]
+    result = subprocess.run(
+        [str(repo_root / "tools/lanes"), "-j", "2", *jobs], capture_output=True, text=True
+    )
+    assert result.returncode == 1
+    # The lane not held by the slow job ran the three others meanwhile.
+    assert log.read_text().split() == ["quick1", "failing", "quick2", "slow"]
+    assert "==> job 3 failed: echo failing" in result.stdout
+    assert "job 1 failed" not in result.stdout and "job 4 failed" not in result.stdout
+    assert "load average (1 min)" in result.stdout
