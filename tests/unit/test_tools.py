@@ -1,6 +1,8 @@
 """The repository's helper scripts."""
 
+import datetime as dt
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -134,8 +136,8 @@ def test_layer_key_unknown_scenario_and_missing_base_image(repo_root):
 def test_lanes_take_the_next_job_when_free_and_name_failures(repo_root, tmp_path):
     log = tmp_path / "order"
     jobs = [
-        f"sleep 2; echo slow >>{log}",
-        f"echo quick1 >>{log}",
+        f"sleep 2; echo slow; echo slow >>{log}",
+        f"echo quick1; echo quick1 >>{log}",
         f"echo failing >>{log}; false",
         f"echo quick2 >>{log}",
     ]
@@ -148,3 +150,11 @@ def test_lanes_take_the_next_job_when_free_and_name_failures(repo_root, tmp_path
     assert "==> job 3 failed: echo failing" in result.stdout
     assert "job 1 failed" not in result.stdout and "job 4 failed" not in result.stdout
     assert "load average (1 min)" in result.stdout
+    # Each line stamped when it was printed: the slow job's echo at least a
+    # second after the quick one's.
+    stamps = {
+        word: dt.datetime.strptime(hms, "%H:%M:%S")
+        for hms, word in re.findall(r"^\[lane \d (\d\d:\d\d:\d\d)\] (quick1|slow)$", result.stdout, re.M)
+    }
+    assert set(stamps) == {"quick1", "slow"}, result.stdout
+    assert (stamps["slow"] - stamps["quick1"]).total_seconds() % 86400 >= 1
