@@ -131,6 +131,20 @@ def test_persistence_daemon_enabled(host, gpu):
     assert unit.is_enabled == (gpu["persistence"] == "on")
 
 
+def test_persistence_daemon_skipped_without_a_gpu(host):
+    """The gpu image on a machine without an NVIDIA device (this container, a CPU
+    VM): starting the daemon, as boot does, skips it instead of failing."""
+    if host.run("grep -qsx 0x10de /sys/bus/pci/devices/*/vendor").rc == 0:
+        pytest.skip("an NVIDIA device is present: test_gpu.py checks the daemon runs")
+    with host.sudo():
+        start = host.run("systemctl start nvidia-persistenced.service")
+        state = host.run("systemctl is-failed nvidia-persistenced.service").stdout.strip()
+        result = host.run("systemctl show -p Result --value nvidia-persistenced.service").stdout.strip()
+        host.run("systemctl reset-failed nvidia-persistenced.service")
+    assert start.rc == 0, start.stderr
+    assert state != "failed" and result == "exec-condition", (state, result)
+
+
 def test_cuda_switch_points_at_the_default(host, gpu):
     cuda = gpu["cuda"]
     assert host.file("/usr/local/cuda").linked_to == host.file(f"/usr/local/cuda-{cuda['default']}").linked_to
