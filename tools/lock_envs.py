@@ -75,6 +75,12 @@ def compile_lock(defaults, env, variant, python, find_links, uv, drop_extra) -> 
         req = Path(tmp) / "requirements.in"
         req.write_text("\n".join(packages) + "\n")
         out = Path(tmp) / "lock.txt"
+        # The current lock, as uv's output file, makes its pins uv's preferences:
+        # a spec changed by one package moves only what that package needs.
+        current = lock_path(env, variant, python)
+        if current.is_file():
+            pins = current.read_text().splitlines(True)
+            out.write_text("".join(line for line in pins if not line.startswith("#")))
         cmd = [
             uv, "pip", "compile", str(req), "-o", str(out), "--quiet",
             "--generate-hashes", "--no-header", "--no-annotate",

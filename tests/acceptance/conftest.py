@@ -15,6 +15,7 @@ dsvm_host.py, written once.
 
 import json
 import secrets
+from contextlib import contextmanager
 
 import pytest
 from dsvm_host import role_settings
@@ -119,17 +120,32 @@ def hub(manifest):
     return {**settings, "url": f"https://127.0.0.1:{settings['port']}"}
 
 
-@pytest.fixture
-def pam_user(host, manifest):
-    """A throwaway local user in the image's data-science group, with a random
-    password: (name, password). Removed, with its processes, afterwards."""
+@contextmanager
+def _throwaway_pam_user(host, manifest):
     name = "dsvmtest" + secrets.token_hex(3)
     password = secrets.token_urlsafe(16)
     group = manifest["settings"]["base"]["group"]
     with host.sudo():
         host.check_output("useradd -m -G %s -s /bin/bash %s", group, name)
         host.check_output("echo %s | chpasswd", f"{name}:{password}")
-    yield name, password
-    with host.sudo():
-        host.run("pkill -u %s", name)
-        host.run("userdel -r %s", name)
+    try:
+        yield name, password
+    finally:
+        with host.sudo():
+            host.run("pkill -u %s", name)
+            host.run("userdel -r %s", name)
+
+
+@pytest.fixture
+def pam_user(host, manifest):
+    """A throwaway local user in the image's data-science group, with a random
+    password: (name, password). Removed, with its processes, afterwards."""
+    with _throwaway_pam_user(host, manifest) as user:
+        yield user
+
+
+@pytest.fixture
+def other_pam_user(host, manifest):
+    """A second throwaway user like pam_user, for tests of one user against another."""
+    with _throwaway_pam_user(host, manifest) as user:
+        yield user

@@ -118,6 +118,45 @@ def test_users(host, base_settings):
         assert status in ("P", "L"), f"{name} password status {status}"
 
 
+def test_homes_private_and_login_umask(host, base_settings, pam_user):
+    """Homes of base_users and of users made later (useradd, as pam_user does) have
+    base_home_mode; a login shell has base_umask, so a new file is not
+    world-readable and another user cannot read it."""
+    mode = int(base_settings["home_mode"], 8)
+    for name in [*base_settings["users"], pam_user[0]]:
+        home = host.file(host.user(name).home)
+        assert home.mode == mode, f"{name}'s home is {oct(home.mode)}, not {oct(mode)}"
+    name = pam_user[0]
+    with host.sudo():
+        out = host.check_output("su - %s -c 'umask; echo secret > ~/note; stat -c %%a ~/note'", name).split()
+    umask = int(base_settings["umask"], 8)
+    assert int(out[0], 8) == umask
+    assert int(out[1], 8) == 0o666 & ~umask
+    assert int(out[1], 8) & 0o007 == 0, "a new file is readable by others"
+    with host.sudo():
+        peek = host.run("su -s /bin/sh nobody -c 'cat %s/note'", host.user(name).home)
+    assert peek.rc != 0 and "secret" not in peek.stdout
+
+
+def test_login_lockout_in_every_pam_login(host, base_settings):
+    """pam_faillock sits in common-auth (JupyterHub's `login` service, SSH, su,
+    sudo) with the configured count; the hub's test proves it locks."""
+    attempts = base_settings["login_lockout_attempts"]
+    auth = host.file("/etc/pam.d/common-auth").content_string
+    if attempts == 0:
+        assert "pam_faillock.so" not in auth
+        return
+    lines = [line.split() for line in auth.splitlines() if line.strip() and not line.startswith("#")]
+    modules = [next(w for w in line if w.endswith(".so")) for line in lines]
+    # preauth before pam_unix, authfail after it.
+    last_faillock = len(modules) - 1 - modules[::-1].index("pam_faillock.so")
+    assert modules.index("pam_faillock.so") < modules.index("pam_unix.so") < last_faillock
+    assert "pam_faillock.so" in host.file("/etc/pam.d/common-account").content_string
+    conf = host.file("/etc/security/faillock.conf").content_string
+    assert f"deny = {attempts}" in conf.splitlines()
+    assert f"unlock_time = {base_settings['login_lockout_seconds']}" in conf.splitlines()
+
+
 def test_sudoers_valid(host):
     with host.sudo():
         assert host.run("visudo -c").rc == 0

@@ -44,6 +44,21 @@ CASES = {
         ["python_envs_enabled", "nosuchenv"],
     ),
     "hub port not a number": ({"jupyterhub_port": "eighty"}, ["jupyterhub_port", "int"]),
+    "user memory limit not systemd's": (
+        {"jupyterhub_user_memory_max": "8 gigabytes"},
+        ["jupyterhub_user_memory_max", "8 gigabytes", "MemoryMax"],
+    ),
+    "tasks limit over 100 %": (
+        {"jupyterhub_users_tasks_max": "150%"},
+        ["jupyterhub_users_tasks_max", "TasksMax"],
+    ),
+    "user umask not octal": ({"jupyterhub_user_umask": "0x27"}, ["jupyterhub_user_umask", "UMask"]),
+    "proxy API on the hub's port": (
+        {"jupyterhub_proxy_api_port": 8000},
+        ["jupyterhub_proxy_api_port", "jupyterhub_port"],
+    ),
+    "home mode not octal": ({"base_home_mode": "rwx------"}, ["base_home_mode", "octal"]),
+    "negative lockout count": ({"base_login_lockout_attempts": -1}, ["base_login_lockout_attempts"]),
     # This container is Debian 12: a role whose table lacks it stands in for
     # an unsupported release (dsvm.image.common's check, run up front).
     "unsupported release": (

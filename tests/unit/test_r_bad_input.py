@@ -30,6 +30,11 @@ BUILD = {"path": "jammy/amd64/rstudio-server-2024.12.1-563-amd64.deb", "sha256":
 INSTALL = {"rstudio_server_install": True, "rstudio_server_which_r": "/bin/sh"}
 
 CASES = {
+    "rstudio on all interfaces without allowing plain HTTP": (
+        "rstudio_server",
+        {"rstudio_server_address": "0.0.0.0"},  # noqa: S104 (the case refused)
+        ["rstudio_server_address 0.0.0.0", "plain HTTP", "rstudio_server_allow_plain_http"],
+    ),
     "rstudio version without any build": (
         "rstudio_server",
         {"rstudio_server_version": "2099.01.0-1"},
@@ -143,10 +148,10 @@ def test_bad_input_fails_before_any_change(case, results):
 
 
 def test_rstudio_configuration_renders(container, play):
-    """The render-only path (rstudio_server_install: false): the files RStudio Server reads."""
+    """The render-only path (rstudio_server_install: false): the files RStudio Server reads;
+    the address is left to its default, localhost."""
     extra = {
         "rstudio_server_port": 8788,
-        "rstudio_server_address": "127.0.0.1",
         "rstudio_server_allowed_group": "rusers",
         "rstudio_server_which_r": "/opt/R/bin/R",
         "rstudio_server_session_timeout_minutes": 30,
