@@ -200,3 +200,16 @@ def test_proxy_crash_recovers_its_routes(host, hub):
         new_pid = unit_show(host, hub["proxy_unit"], "MainPID")["MainPID"]
     assert back.rc == 0, back.stdout + journal(host, hub["proxy_unit"]) + journal(host, "jupyterhub")
     assert new_pid not in ("0", pid)
+
+
+def test_arbitrary_port_proxy_refused(host, hub, manifest, pam_user):
+    """A page a user serves on a port is not served on the hub's origin through
+    /user/NAME/proxy/PORT (nor absolute/, nor localhost:PORT) unless
+    jupyterhub_arbitrary_port_proxy is on; the server itself answers directly."""
+    kernel = manifest["python_envs"][manifest["settings"]["python_envs"]["default"]]["kernel"]
+    r = hub_client(host, hub, "hub_port_proxy.py", *pam_user, kernel)
+    assert r["direct"] == "200", r
+    if hub["arbitrary_port_proxy"]:
+        assert r["port"] == 200, r
+    else:
+        assert (r["port"], r["absolute"], r["host"]) == (403, 403, 403), r
