@@ -5,6 +5,8 @@ locals {
     dsvm_image_name      = var.image_name
     dsvm_image_version   = var.image_version
     base_ca_certificates = [for f in var.extra_ca_files : { name = replace(basename(f), ".", "-"), src = f }]
+    # Trusted during the build only: playbooks/cleanup.yml removes them.
+    base_build_ca_certificates = [for f in var.build_ca_files : { name = replace(basename(f), ".", "-"), src = f }]
   })
   # Packer 1.6's SSH proxy offers ssh-rsa host keys only.
   ansible_env = [

@@ -41,6 +41,12 @@ variable "extra_ca_files" {
   description = "PEM files on the build machine added to the image's trust store (base_ca_certificates)."
 }
 
+variable "build_ca_files" {
+  type        = list(string)
+  default     = []
+  description = "PEM files on the build machine trusted during the build only (base_build_ca_certificates; removed before capture): a TLS-inspecting proxy's CA, the build host's bundle."
+}
+
 variable "ansible_vars_files" {
   type        = list(string)
   default     = []

@@ -35,7 +35,9 @@ trap 'docker rm -f "$container" >/dev/null 2>&1 || true' EXIT
 
 ca_bundle="${DSVM_HOST_CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}"
 ca_args=()
-[[ -f "$ca_bundle" ]] && ca_args=(-var "extra_ca_files=[\"$ca_bundle\"]")
+# The build host's trust (a TLS-inspecting proxy's CA) serves the build's
+# downloads and is removed before capture (base_build_ca_certificates).
+[[ -f "$ca_bundle" ]] && ca_args=(-var "build_ca_files=[\"$ca_bundle\"]")
 
 # Ansible variable files: only those given (`make image` loads no CI overrides).
 vars_files=""

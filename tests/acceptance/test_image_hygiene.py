@@ -1,7 +1,10 @@
 """What playbooks/cleanup.yml guarantees before capture. True only after it ran:
 the Packer build and the molecule/cpu scenario run it first (marker `capture`)."""
 
+import json
+
 import pytest
+from dsvm_host import run_script
 
 pytestmark = pytest.mark.capture
 
@@ -40,3 +43,40 @@ def test_no_jupyterhub_secrets_baked(host, manifest):
         # token) stays in the image.
         left = host.run("find %s -mindepth 1", hub["state_dir"]).stdout.split()
     assert left == []
+
+
+# The certificates of the system bundle, and those it should hold: Debian's
+# (/etc/ca-certificates.conf, minus deselected ones) and the image's own
+# (/usr/local/share/ca-certificates, base_ca_certificates). Prints both counts
+# and how many differ each way.
+TRUST_STORE = r"""
+import glob, json, re
+pem = re.compile(r"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.S)
+norm = lambda s: re.sub(r"\s+", "", s)
+certs = lambda path: {norm(c) for c in pem.findall(open(path, errors="replace").read())}
+bundle = certs("/etc/ssl/certs/ca-certificates.crt")
+want = set()
+for line in open("/etc/ca-certificates.conf"):
+    line = line.strip()
+    if line and not line.startswith(("#", "!")):
+        want |= certs("/usr/share/ca-certificates/" + line)
+local = sorted(glob.glob("/usr/local/share/ca-certificates/**/*.crt", recursive=True))
+for path in local:
+    want |= certs(path)
+print(json.dumps({"bundle": len(bundle), "expected": len(want), "extra": len(bundle - want),
+                  "missing": len(want - bundle), "local": local}))
+"""
+
+
+def test_trust_store_is_debians_plus_the_users(host, manifest):
+    """The build's own CAs (base_build_ca_certificates: CI's TLS-inspecting proxy)
+    are gone, and the bundle holds Debian's CAs and base_ca_certificates, nothing more."""
+    base = manifest["settings"]["base"]
+    assert not host.file(base["build_ca_dir"]).exists
+    with host.sudo():
+        res = run_script(host, TRUST_STORE)
+    assert res.rc == 0, res.stderr
+    store = json.loads(res.stdout)
+    users = {f"/usr/local/share/ca-certificates/dsvm-{name}.crt" for name in base["ca_certificates"]}
+    assert users <= set(store["local"]), store
+    assert store["extra"] == 0 and store["missing"] == 0, store
