@@ -80,3 +80,29 @@ def test_trust_store_is_debians_plus_the_users(host, manifest):
     users = {f"/usr/local/share/ca-certificates/dsvm-{name}.crt" for name in base["ca_certificates"]}
     assert users <= set(store["local"]), store
     assert store["extra"] == 0 and store["missing"] == 0, store
+
+
+def test_no_build_caches_temporary_files_or_logs(host):
+    """Root's caches (npm, pip, uv, Ansible), /tmp and /var/tmp, rotated logs and
+    the journal's files are gone; apt's and dpkg's logs, which record the build,
+    are empty."""
+    with host.sudo():
+        scratch = host.run(
+            "find /root /tmp /var/tmp -mindepth 1 -maxdepth 1 ! -name .bashrc ! -name .profile ! -name .ssh"
+        ).stdout.split()
+        old_logs = host.run(
+            "find /var/log \\( -name '*.gz' -o -name '*.xz' -o -name '*.[0-9]' -o -name '*.old' -o -name '*.journal' \\) -type f"
+        ).stdout.split()
+        histories = [
+            f"{path} {host.file(path).size}"
+            for path in ("/var/log/dpkg.log", "/var/log/apt/history.log", "/var/log/apt/term.log")
+            if host.file(path).exists and host.file(path).size > 0
+        ]
+    assert scratch == [] and old_logs == [] and histories == [], (scratch, old_logs, histories)
+
+
+def test_no_test_accounts_left(host):
+    """The suite's throwaway users (dsvmtest*) are removed with their homes."""
+    users = [line.split(":")[0] for line in host.check_output("getent passwd").splitlines()]
+    assert [u for u in users if u.startswith("dsvmtest")] == []
+    assert host.run("ls -d /home/dsvmtest* 2>/dev/null").stdout.strip() == ""
