@@ -91,7 +91,8 @@ def test_no_build_caches_temporary_files_or_logs(host):
             "find /root /tmp /var/tmp -mindepth 1 -maxdepth 1 ! -name .bashrc ! -name .profile ! -name .ssh"
         ).stdout.split()
         old_logs = host.run(
-            "find /var/log \\( -name '*.gz' -o -name '*.xz' -o -name '*.[0-9]' -o -name '*.old' -o -name '*.journal' \\) -type f"
+            "find /var/log -type f \\( -name '*.gz' -o -name '*.xz' -o -name '*.[0-9]'"
+            " -o -name '*.old' -o -name '*.journal' \\)"
         ).stdout.split()
         histories = [
             f"{path} {host.file(path).size}"
