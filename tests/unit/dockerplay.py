@@ -18,8 +18,11 @@ def changed_paths(container: str) -> set[str]:
     return {p for p in paths if p not in IGNORED_DIRS and not p.startswith(IGNORED_PREFIX)}
 
 
-def run_playbook(repo_root: Path, container: str, playbook, extra_vars: dict) -> tuple[int, str]:
-    """ansible-playbook PLAYBOOK against CONTAINER with EXTRA_VARS: (exit status, output)."""
+def run_playbook(
+    repo_root: Path, container: str, playbook, extra_vars: dict, tags: str = ""
+) -> tuple[int, str]:
+    """ansible-playbook PLAYBOOK against CONTAINER with EXTRA_VARS (and only TAGS,
+    if given): (exit status, output)."""
     env = dict(os.environ, ANSIBLE_CONFIG=str(repo_root / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
     result = subprocess.run(
         [
@@ -30,6 +33,7 @@ def run_playbook(repo_root: Path, container: str, playbook, extra_vars: dict) ->
             "community.docker.docker",
             "-e",
             json.dumps(extra_vars),
+            *(["--tags", tags] if tags else []),
             str(playbook),
         ],
         capture_output=True,
