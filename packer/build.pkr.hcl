@@ -15,6 +15,9 @@ locals {
   ]
   pytest            = "${var.acceptance_pytest} ${local.repo_root}/tests/acceptance -p no:cacheprovider"
   ansible_vars_args = flatten([for f in var.ansible_vars_files : ["--extra-vars", "@${f}"]])
+  manifest_out      = var.manifest_path != "" ? var.manifest_path : "${local.repo_root}/build/packer-manifest.json"
+  # cleanup.yml writes the image's SBOM (sbom.yml) and keeps a copy here.
+  sbom_vars = ["--extra-vars", jsonencode({ dsvm_sbom_dir = dirname(local.manifest_out) })]
 }
 
 build {
@@ -87,7 +90,7 @@ build {
     playbook_file    = "${local.repo_root}/playbooks/cleanup.yml"
     user             = "root"
     ansible_env_vars = local.ansible_env
-    extra_arguments  = ["--extra-vars", "ansible_connection=community.docker.docker ansible_host=${local.container_name} ansible_user=root"]
+    extra_arguments  = concat(["--extra-vars", "ansible_connection=community.docker.docker ansible_host=${local.container_name} ansible_user=root"], local.sbom_vars)
   }
 
   provisioner "ansible" {
@@ -95,7 +98,7 @@ build {
     playbook_file    = "${local.repo_root}/playbooks/cleanup.yml"
     user             = var.ssh_username
     ansible_env_vars = local.ansible_env
-    extra_arguments  = ["--become"]
+    extra_arguments  = concat(["--become"], local.sbom_vars)
   }
 
   provisioner "shell-local" {
@@ -110,7 +113,7 @@ build {
   }
 
   post-processor "manifest" {
-    output     = var.manifest_path != "" ? var.manifest_path : "${local.repo_root}/build/packer-manifest.json"
+    output     = local.manifest_out
     strip_path = true
     custom_data = {
       variant       = var.variant

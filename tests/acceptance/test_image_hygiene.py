@@ -107,3 +107,37 @@ def test_no_test_accounts_left(host):
     users = [line.split(":")[0] for line in host.check_output("getent passwd").splitlines()]
     assert [u for u in users if u.startswith("dsvmtest")] == []
     assert host.run("ls -d /home/dsvmtest* 2>/dev/null").stdout.strip() == ""
+
+
+def test_sbom_lists_the_image(host, manifest):
+    """`dsvm-info --sbom` names a CycloneDX 1.6 document that validates against
+    the schema and lists every installed Debian package, every distribution of
+    every Python environment, and the hub's proxy from its npm tree."""
+    try:
+        from cyclonedx.schema import SchemaVersion
+        from cyclonedx.validation.json import JsonStrictValidator
+    except ImportError:
+        pytest.fail("cyclonedx-python-lib is needed to check the SBOM (make venv installs it)")
+    path = host.check_output("dsvm-info --sbom")
+    text = host.file(path).content_string
+    assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(text) is None
+    components = json.loads(text)["components"]
+    debs = [c for c in components if c["purl"].startswith("pkg:deb/")]
+    installed = host.check_output("dpkg-query -W -f='${db:Status-Abbrev}\\n' | grep -c '^ii'")
+    assert len(debs) == int(installed)
+
+    def in_env(component, env):
+        return {"name": "dsvm:python_env", "value": env} in component.get("properties", [])
+
+    count_dists = (
+        "import importlib.metadata as m;"
+        " print(len({(d.metadata['Name'], d.version) for d in m.distributions()}))"
+    )
+    for name, env in manifest.get("python_envs", {}).items():
+        count = host.check_output("%s -c %s", env["python"], count_dists)
+        listed = [c for c in components if in_env(c, name)]
+        assert len(listed) == int(count), f"{name}: {len(listed)} components, {count} distributions"
+    hub = manifest["settings"].get("jupyterhub")
+    if hub:
+        want = f"pkg:npm/configurable-http-proxy@{manifest['components']['configurable-http-proxy']}"
+        assert want in {c["purl"] for c in components}

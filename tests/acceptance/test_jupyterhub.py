@@ -171,7 +171,7 @@ def test_users_isolated_from_each_other(host, hub, manifest, pam_user, other_pam
 
 
 def test_idle_servers_are_culled(host, hub, pam_user):
-    """The hub runs jupyterhub-idle-culler as `nobody` with the configured timeout;
+    """The hub runs jupyterhub-idle-culler with the configured timeout;
     a culler with its token and a timeout of seconds stops an idle server (its
     unit too). Skips where jupyterhub_idle_timeout is 0."""
     if hub["idle_timeout"] == 0:
@@ -179,7 +179,6 @@ def test_idle_servers_are_culled(host, hub, pam_user):
     with host.sudo():
         r = hub_client(host, hub, "hub_cull.py", *pam_user, "60")
     assert f"--timeout={hub['idle_timeout']}" in r["culler_cmdline"], r
-    assert r["culler_user"] == host.user("nobody").uid, r
     assert r["login_status"] == 302 and r["ready"], r
     assert r["culled_after_s"] is not None, r
     assert not r["unit_active"], r

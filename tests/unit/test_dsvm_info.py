@@ -64,3 +64,13 @@ def test_broken_fragment_is_named(tmp_path, dsvm_info):
     (tmp_path / "10-bad.json").write_text("{not json")
     with pytest.raises(SystemExit, match=r"10-bad\.json"):
         dsvm_info.load(tmp_path)
+
+
+def test_sbom_path(tmp_path, dsvm_info, capsys):
+    manifest_d = tmp_path / "manifest.d"
+    manifest_d.mkdir()
+    with pytest.raises(SystemExit, match=r"no SBOM at .*sbom\.yml"):
+        dsvm_info.main(["--sbom", "--dir", str(manifest_d)])
+    (tmp_path / "sbom.cdx.json").write_text("{}")
+    assert dsvm_info.main(["--sbom", "--dir", str(manifest_d)]) == 0
+    assert capsys.readouterr().out.strip() == str(tmp_path / "sbom.cdx.json")
