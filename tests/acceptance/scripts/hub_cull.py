@@ -36,8 +36,7 @@ def culler_environ():
 def main():
     base, user, password, wait = sys.argv[1:]
     result = {}
-    pid, result["culler_cmdline"], env = culler_environ()
-    result["culler_user"] = os.stat(f"/proc/{pid}").st_uid if pid else None
+    _, result["culler_cmdline"], env = culler_environ()
     session, result["login_status"] = login(base, user, password)
     api, _ = start_server(base, session, user, result)
     result["ready"] = bool(api.get(f"{base}/hub/api/users/{user}", timeout=30).json()["servers"])
