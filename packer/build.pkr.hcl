@@ -13,6 +13,10 @@ locals {
     "ANSIBLE_CONFIG=${local.repo_root}/ansible.cfg",
     "ANSIBLE_SSH_ARGS=-o HostKeyAlgorithms=+ssh-rsa -o PubkeyAcceptedKeyTypes=+ssh-rsa -o ControlMaster=auto -o ControlPersist=60s",
   ]
+  # The docker source is reached through the docker connection, given in the
+  # inventory (not as extra vars, which would also apply to localhost and send
+  # sbom.yml's controller tasks into the container).
+  docker_inventory  = "{{ .HostAlias }} ansible_connection=community.docker.docker ansible_host=${local.container_name} ansible_user=root\n"
   pytest            = "${var.acceptance_pytest} ${local.repo_root}/tests/acceptance -p no:cacheprovider"
   ansible_vars_args = flatten([for f in var.ansible_vars_files : ["--extra-vars", "@${f}"]])
   manifest_out      = var.manifest_path != "" ? var.manifest_path : "${local.repo_root}/build/packer-manifest.json"
@@ -32,14 +36,12 @@ build {
   # 1. The image: playbooks/site.yml. The docker source is reached through the
   # docker connection, the others through Packer's SSH proxy.
   provisioner "ansible" {
-    only             = ["docker.dsvm"]
-    playbook_file    = "${local.repo_root}/playbooks/site.yml"
-    user             = "root"
-    ansible_env_vars = local.ansible_env
-    extra_arguments = concat(local.ansible_vars_args, [
-      "--extra-vars", jsonencode(local.ansible_vars),
-      "--extra-vars", "ansible_connection=community.docker.docker ansible_host=${local.container_name} ansible_user=root",
-    ])
+    only                    = ["docker.dsvm"]
+    playbook_file           = "${local.repo_root}/playbooks/site.yml"
+    user                    = "root"
+    ansible_env_vars        = local.ansible_env
+    inventory_file_template = local.docker_inventory
+    extra_arguments         = concat(local.ansible_vars_args, ["--extra-vars", jsonencode(local.ansible_vars)])
   }
 
   provisioner "ansible" {
@@ -53,15 +55,13 @@ build {
   # 1b. The idempotent pass (idempotent_pass = true): site.yml again, through
   # tools/ansible-idempotent-pass, which fails the build if any task changed.
   provisioner "ansible" {
-    only             = ["docker.dsvm"]
-    command          = "${local.repo_root}/tools/ansible-idempotent-pass"
-    playbook_file    = "${local.repo_root}/playbooks/site.yml"
-    user             = "root"
-    ansible_env_vars = concat(local.ansible_env, ["DSVM_IDEMPOTENT_PASS=${var.idempotent_pass}"])
-    extra_arguments = concat(local.ansible_vars_args, [
-      "--extra-vars", jsonencode(local.ansible_vars),
-      "--extra-vars", "ansible_connection=community.docker.docker ansible_host=${local.container_name} ansible_user=root",
-    ])
+    only                    = ["docker.dsvm"]
+    command                 = "${local.repo_root}/tools/ansible-idempotent-pass"
+    playbook_file           = "${local.repo_root}/playbooks/site.yml"
+    user                    = "root"
+    ansible_env_vars        = concat(local.ansible_env, ["DSVM_IDEMPOTENT_PASS=${var.idempotent_pass}"])
+    inventory_file_template = local.docker_inventory
+    extra_arguments         = concat(local.ansible_vars_args, ["--extra-vars", jsonencode(local.ansible_vars)])
   }
 
   provisioner "ansible" {
@@ -86,11 +86,12 @@ build {
 
   # 3. Deprovision, then check what capture needs.
   provisioner "ansible" {
-    only             = ["docker.dsvm"]
-    playbook_file    = "${local.repo_root}/playbooks/cleanup.yml"
-    user             = "root"
-    ansible_env_vars = local.ansible_env
-    extra_arguments  = concat(["--extra-vars", "ansible_connection=community.docker.docker ansible_host=${local.container_name} ansible_user=root"], local.sbom_vars)
+    only                    = ["docker.dsvm"]
+    playbook_file           = "${local.repo_root}/playbooks/cleanup.yml"
+    user                    = "root"
+    ansible_env_vars        = local.ansible_env
+    inventory_file_template = local.docker_inventory
+    extra_arguments         = local.sbom_vars
   }
 
   provisioner "ansible" {

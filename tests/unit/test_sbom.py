@@ -78,3 +78,15 @@ def test_every_package_is_a_component_with_its_purl(tmp_path):
 def test_unreadable_input_is_named(tmp_path):
     res, _ = run(tmp_path, "{not json")
     assert res.returncode == 2 and "collected.json" in res.stderr
+
+
+def test_packer_gives_the_docker_connection_in_the_inventory():
+    """sbom.yml runs tasks on the controller (delegate_to: localhost). An
+    ansible_connection passed as an extra var applies to localhost too and
+    sends those tasks into the build container (a CI failure); the docker
+    source's connection belongs in the inventory."""
+    hcl = (ROOT / "packer" / "build.pkr.hcl").read_text()
+    args = [line for line in hcl.splitlines() if "extra_arguments" in line or '"--extra-vars"' in line]
+    assert args, "no extra_arguments found in packer/build.pkr.hcl"
+    assert not [a for a in args if "ansible_connection" in a or "ansible_host" in a], args
+    assert hcl.count("inventory_file_template = local.docker_inventory") == 3
