@@ -141,6 +141,16 @@ def test_homes_private_and_login_umask(host, base_settings, pam_user):
     assert peek.rc != 0 and "secret" not in peek.stdout
 
 
+def test_sudo_keeps_a_umask_others_can_read(host):
+    """sudo (and so Ansible's become) runs Debian's non-interactive PAM stack:
+    it must not get the login umask, or what is installed with it is
+    unreadable to service users and users (Debian 13's pam_umask there made
+    the proxy's npm tree unreadable to jupyterhub-proxy)."""
+    out = host.run("sudo -n sh -c umask")
+    assert out.rc == 0, out.stderr
+    assert int(out.stdout.strip(), 8) & 0o005 == 0, f"sudo's umask is {out.stdout.strip()}"
+
+
 def test_login_lockout_in_every_pam_login(host, base_settings):
     """pam_faillock sits in common-auth (JupyterHub's `login` service, SSH, su,
     sudo) with the configured count; the hub's test proves it locks."""
