@@ -33,7 +33,7 @@ export DSVM_RUN_ID ?= $(RUN_ID)
 TIMED := tools/timed
 
 .PHONY: help venv docker base-images lint unit molecule molecule-roles molecule-cpu molecule-gpu lock \
-        image ci-image packer-validate collection test clean
+        image ci-image vm-host-tools vm-image vm-test packer-validate collection test clean
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -125,6 +125,23 @@ ci-image: venv base-images
 	  IMAGE_REPOSITORY=dsvm-ci-$(DSVM_RUN_ID) BUILD_ID=ci-$(DSVM_RUN_ID)
 	[[ -n "$(KEEP_CI_IMAGE)" ]] || \
 	  docker rmi dsvm-ci-$(DSVM_RUN_ID):$(VARIANT)-$(CI_IMAGE_DISTRO) dsvm-ci-$(DSVM_RUN_ID):$(VARIANT) >/dev/null
+
+# The VM image (qcow2, UEFI) of a container image `make image` built and
+# tested: tools/vm-image (vm_guest role, cleanup, capture checks, tools/vm-disk).
+#   VM_SOURCE   the container image (default: dsvm-image:$(VARIANT)-$(DISTRO))
+#   VM_DISK     the qcow2 to write (default: build/dsvm-$(VARIANT)-$(DISTRO).qcow2)
+#   VM_SIZE     its virtual size, e.g. 64G (default: the tree plus a third plus 2 GiB)
+# `make vm-test` boots it fresh with a NoCloud seed and runs tests/vm.
+VM_SOURCE ?= dsvm-image:$(VARIANT)-$(DISTRO)
+VM_DISK   ?= build/dsvm-$(VARIANT)-$(DISTRO).qcow2
+VM_SIZE   ?= auto
+vm-host-tools:
+	tools/ensure-host.sh
+vm-image: venv vm-host-tools
+	mkdir -p $(dir $(VM_DISK))
+	tools/vm-image $(VM_SOURCE) $(VM_DISK) $(VM_SIZE)
+vm-test: venv vm-host-tools
+	tools/vm-test $(VM_DISK)
 
 collection: venv
 	tools/check-collection.sh

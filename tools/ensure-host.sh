@@ -1,12 +1,21 @@
 #!/usr/bin/env bash
 # The host tools the build and the tests need, from Debian's archive when
-# missing (docker.io, debootstrap, packer), and a Docker engine that answers:
+# missing (docker.io, debootstrap, packer; QEMU, OVMF, GRUB's EFI modules,
+# mtools, dosfstools and fdisk for the VM image), and a Docker engine that answers:
 # dockerd is started in the background if it is not running.
 set -euo pipefail
 need=()
 command -v dockerd >/dev/null || need+=(docker.io)
 command -v debootstrap >/dev/null || need+=(debootstrap)
 command -v packer >/dev/null || need+=(packer)
+# The VM image (tools/vm-disk) and its boot test (tools/vm-test).
+command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
+command -v qemu-img >/dev/null || need+=(qemu-utils)
+[[ -f /usr/share/OVMF/OVMF_CODE_4M.fd || -f /usr/share/OVMF/OVMF_CODE.fd ]] || need+=(ovmf)
+[[ -d /usr/lib/grub/x86_64-efi ]] && command -v grub-mkstandalone >/dev/null || need+=(grub-efi-amd64-bin)
+command -v mcopy >/dev/null || need+=(mtools)
+command -v mkfs.vfat >/dev/null || need+=(dosfstools)
+command -v sfdisk >/dev/null || need+=(fdisk)
 if ((${#need[@]})); then
   echo "ensure-host: installing ${need[*]} from Debian"
   export DEBIAN_FRONTEND=noninteractive

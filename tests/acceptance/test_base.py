@@ -2,6 +2,7 @@
 
 import json
 import posixpath
+import secrets
 
 import pytest
 from dsvm_selection import components_without_fragment
@@ -179,3 +180,24 @@ def test_motd(host, manifest):
     motd = host.file("/etc/motd").content_string
     assert manifest["image"]["variant"].upper() in motd
     assert "dsvm-info" in motd
+
+
+def test_dsvm_info_tells_a_key_only_user_what_the_hub_needs(host, base_settings, pam_user):
+    """An account a cloud made with SSH keys only has no password and may not be
+    in the data-science group: dsvm-info (run by that user) says how to fix
+    both; for a user with a password in the group it says nothing."""
+    group = base_settings["group"]
+    name = "dsvmkeys" + secrets.token_hex(3)
+    with host.sudo():
+        host.check_output("useradd -m -s /bin/bash %s", name)
+    try:
+        with host.sudo():
+            out = host.check_output("su -s /bin/sh %s -c dsvm-info", name)
+        assert f"sudo passwd {name}" in out, out
+        assert f"sudo usermod -aG {group} {name}" in out, out
+    finally:
+        with host.sudo():
+            host.run("userdel -r %s", name)
+    with host.sudo():
+        out = host.check_output("su -s /bin/sh %s -c dsvm-info", pam_user[0])
+    assert "Your account" not in out, out
