@@ -86,11 +86,17 @@ async def execute(base, auth, user, kernel_id, code):
 
 
 def wait_until_ready(session, base, user, **kwargs):
-    """Poll the hub's model of USER (3 minutes at most) until their server is ready."""
-    for _ in range(90):
+    """Poll the hub's model of USER until their server is ready: 10 minutes at
+    most (a VM under software emulation is slow), and no longer once the
+    spawn has failed (the server is neither pending nor ready)."""
+    deadline = time.time() + 600
+    while time.time() < deadline:
         model = session.get(f"{base}/hub/api/users/{user}", timeout=30, **kwargs).json()
-        if model.get("servers", {}).get("", {}).get("ready"):
+        server = model.get("servers", {}).get("")
+        if server and server.get("ready"):
             return
+        if not server and not model.get("pending"):
+            return  # the spawn failed: the caller's next request says so
         time.sleep(2)
 
 
