@@ -55,3 +55,12 @@ def test_vm_test_refuses_a_missing_disk_and_a_bad_accelerator(tmp_path):
         env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "DSVM_VM_ACCEL": "xen"},
     )
     assert res.returncode != 0 and "DSVM_VM_ACCEL (xen) must be auto, kvm or tcg" in res.stderr, res.stderr
+    res = subprocess.run(
+        [str(ROOT / "tools" / "vm-test"), str(disk)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "DSVM_VM_ACCEL": "tcg", "DSVM_VM_SPAWN_TIMEOUT": "10m"},
+    )
+    assert res.returncode != 0 and "DSVM_VM_SPAWN_TIMEOUT (10m) must be a number" in res.stderr, res.stderr
