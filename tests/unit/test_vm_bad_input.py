@@ -11,8 +11,13 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def run(*argv):
-    return subprocess.run([str(a) for a in argv], capture_output=True, text=True, timeout=600, check=False)
+def run(*argv, env=None):
+    """ARGV's result; ENV, when given, is its whole environment (a plain PATH added)."""
+    if env is not None:
+        env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", **env}
+    return subprocess.run(
+        [str(a) for a in argv], capture_output=True, text=True, timeout=600, check=False, env=env
+    )
 
 
 @pytest.mark.parametrize(
@@ -46,21 +51,7 @@ def test_vm_test_refuses_a_missing_disk_and_a_bad_accelerator(tmp_path):
     assert res.returncode != 0 and "no disk image at" in res.stderr, res.stderr
     disk = tmp_path / "d.qcow2"
     subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(disk), "1M"], check=True)
-    res = subprocess.run(
-        [str(ROOT / "tools" / "vm-test"), str(disk)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "DSVM_VM_ACCEL": "xen"},
-    )
+    res = run(ROOT / "tools" / "vm-test", disk, env={"DSVM_VM_ACCEL": "xen"})
     assert res.returncode != 0 and "DSVM_VM_ACCEL (xen) must be auto, kvm or tcg" in res.stderr, res.stderr
-    res = subprocess.run(
-        [str(ROOT / "tools" / "vm-test"), str(disk)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "DSVM_VM_ACCEL": "tcg", "DSVM_VM_SPAWN_TIMEOUT": "10m"},
-    )
+    res = run(ROOT / "tools" / "vm-test", disk, env={"DSVM_VM_ACCEL": "tcg", "DSVM_VM_SPAWN_TIMEOUT": "10m"})
     assert res.returncode != 0 and "DSVM_VM_SPAWN_TIMEOUT (10m) must be a number" in res.stderr, res.stderr
