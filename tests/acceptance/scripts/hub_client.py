@@ -69,6 +69,7 @@ async def execute(base, auth, user, kernel_id, code):
             }
         )
     )
+    # What the code printed, its errors, and the comms it opened, in order.
     out, deadline = [], time.time() + 120
     while time.time() < deadline:
         raw = await asyncio.wait_for(conn.read_message(), timeout=120)
@@ -79,6 +80,10 @@ async def execute(base, auth, user, kernel_id, code):
             out.append(msg["content"]["text"])
         elif msg["msg_type"] == "error":
             out.append("ERROR " + msg["content"]["ename"])
+        elif msg["msg_type"] == "comm_open":
+            # A widget's model opening its channel to the front end.
+            comm = msg["content"]
+            out.append(f"[comm_open {comm['target_name']} {comm['data']['state']['_model_name']}]\n")
         elif msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
             break
     conn.close()
