@@ -72,6 +72,8 @@ def test_pam_user_runs_code_in_every_kernel(host, hub, manifest, pam_user):
     assert result["login_status"] == 302, result
     assert result["spawn_status"] in (201, 202), result
     assert set(kernels) <= set(result["kernelspecs"]), result
+    # Not the server environment's own Python (ipykernel's python3 spec there).
+    assert "python3" not in result["kernelspecs"], result
     for env in manifest["python_envs"].values():
         if env.get("kernel"):
             assert result["runs"][env["kernel"]] == f"{name} {env['python']} 42", result
