@@ -65,12 +65,28 @@ def test_environments_match_their_locks_exactly(host, manifest):
 
 
 def test_spec_packages_import(host, manifest):
-    names = manifest["settings"]["python_envs"]["import_names"]
+    """Every spec package imports, as an ordinary user, from the build's
+    bytecode: with python_envs_compile_bytecode none of the environment's own
+    modules is compiled from source at import (a source whose mtime no longer
+    matches its bytecode, e.g. after sharing files, would be)."""
+    settings = manifest["settings"]["python_envs"]
+    names = settings["import_names"]
     for name, env in envs(manifest).items():
         modules = sorted({import_name(p, names) for p in env["packages"]})
         code = "import importlib, sys\nfor m in sys.argv[1:]:\n    importlib.import_module(m)\nprint('ok')"
-        res = host.run("%s -c %s " + " ".join(["%s"] * len(modules)), env["python"], code, *modules)
+        res = host.run(
+            "runuser -u nobody -- %s -v -c %s " + " ".join(["%s"] * len(modules)),
+            env["python"],
+            code,
+            *modules,
+        )
         assert res.rc == 0 and res.stdout.strip() == "ok", f"{name}: {res.stderr[-2000:]}"
+        prefix = f"# code object from {settings['root']}/{name}/"
+        compiled = [
+            line for line in res.stderr.splitlines() if line.startswith(prefix) and line.endswith(".py")
+        ]
+        if settings["compile_bytecode"]:
+            assert not compiled, f"{name}: compiled from source at import: {compiled[:5]}"
 
 
 def test_kernels_registered(host, manifest):
@@ -100,6 +116,29 @@ def test_environments_read_only_for_users(host, manifest):
         )
         res = host.run("runuser -u nobody -- touch %s/dsvm-write-test", site)
         assert res.rc != 0, f"an ordinary user can write into {site}"
+
+
+def test_identical_files_stored_once(host, manifest):
+    """With python_envs_share_files, the environments that pin the same NumPy
+    share one copy of its extension module (a hard link). That sharing left
+    the bytecode valid is checked by test_spec_packages_import."""
+    settings = manifest["settings"]["python_envs"]
+    by_numpy = {}
+    for env in envs(manifest).values():
+        version = pins(env).get("numpy")
+        if version:
+            so = host.check_output(
+                "%s -c %s",
+                env["python"],
+                "import numpy, glob, os; "
+                "print(glob.glob(os.path.dirname(numpy.__file__) + '/*core/_multiarray_umath*.so')[0])",
+            )
+            by_numpy.setdefault(version, []).append(host.file(so).inode)
+    shared = [inodes for inodes in by_numpy.values() if len(inodes) > 1]
+    if settings["share_files"]:
+        assert shared, f"no two environments pin the same NumPy: {by_numpy}"
+        for inodes in shared:
+            assert len(set(inodes)) == 1, f"NumPy's extension module is stored more than once: {by_numpy}"
 
 
 @pytest.mark.variant("cpu")
