@@ -48,6 +48,11 @@ def run_script(host, script, *args, interpreter="python3", name="script.py", mod
         return host.run("%s %s/%s" + " %s" * len(args), interpreter, workdir, name, *(str(a) for a in args))
 
 
+def login_shell(host, user, command):
+    """COMMAND in USER's login shell (profile.d read, as in a terminal)."""
+    return host.run("runuser -l %s -c %s", user, command)
+
+
 def last_json(result) -> dict:
     """The JSON object a script printed as the last line of its output."""
     return json.loads(result.stdout.strip().splitlines()[-1])

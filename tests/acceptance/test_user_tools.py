@@ -5,7 +5,7 @@ packages in an environment layered on a system one (dsvm-env)."""
 import json
 
 import pytest
-from dsvm_host import files_on_host, hub_client, role_settings
+from dsvm_host import files_on_host, hub_client, login_shell, role_settings
 
 pytestmark = pytest.mark.jupyterhub
 
@@ -33,11 +33,6 @@ NOTEBOOK = {
         },
     ],
 }
-
-
-def login_shell(host, user, command):
-    """COMMAND in USER's login shell (profile.d read, as in a terminal)."""
-    return host.run("runuser -l %s -c %s", user, command)
 
 
 def default_env(manifest):

@@ -1,0 +1,48 @@
+"""Tools data scientists expect on a DSVM besides the frameworks, run as they
+would run them (marker python_envs): MLflow tracking from a notebook, listed
+from the command line; Vowpal Wabbit training and predicting."""
+
+import json
+
+import pytest
+from dsvm_host import SCRIPTS, files_on_host, last_json, login_shell, run_script
+
+pytestmark = pytest.mark.python_envs
+
+
+def default_env(manifest):
+    return manifest["python_envs"][manifest["settings"]["python_envs"]["default"]]
+
+
+def pinned(env, dist):
+    return any(line.split("==")[0] == dist for line in env["pins"])
+
+
+def test_mlflow_run_from_a_notebook_listed_from_the_command_line(host, manifest, pam_user):
+    """A user's notebook in the default kernel logs a run to a local store; the
+    `mlflow` command of their terminal lists it and shows its parameter and metric."""
+    default = default_env(manifest)
+    assert pinned(default, "mlflow"), "the default environment has no MLflow"
+    name, _ = pam_user
+    script = (SCRIPTS / "mlflow_notebook.py").read_text()
+    with files_on_host(host, {"mlflow_notebook.py": script}) as work:
+        host.check_output("chmod 0777 %s && chmod 0644 %s/mlflow_notebook.py", work, work)
+        env = f"MLFLOW_TRACKING_URI=sqlite:///{work}/mlflow.db"
+        res = login_shell(host, name, f"cd {work} && {env} python mlflow_notebook.py {default['kernel']}")
+        assert res.rc == 0, res.stderr[-3000:]
+        run_id, experiment_id = res.stdout.strip().splitlines()[-1].split()
+        res = login_shell(host, name, f"cd {work} && {env} mlflow runs list --experiment-id {experiment_id}")
+        assert res.rc == 0 and run_id in res.stdout, res.stdout + res.stderr[-2000:]
+        res = login_shell(host, name, f"cd {work} && {env} mlflow runs describe --run-id {run_id}")
+        assert res.rc == 0, res.stderr[-2000:]
+        data = json.loads(res.stdout[res.stdout.index("{") :])["data"]
+        assert data["params"] == {"alpha": "0.5"} and data["metrics"] == {"rmse": 0.25}, data
+
+
+def test_vowpal_wabbit_trains_and_predicts(host, manifest):
+    default = default_env(manifest)
+    assert pinned(default, "vowpalwabbit"), "the default environment has no Vowpal Wabbit"
+    res = run_script(host, SCRIPTS / "vw_train.py", interpreter=default["python"])
+    assert res.rc == 0, res.stderr[-2000:]
+    out = last_json(res)
+    assert out["accuracy"] > 0.95 and out["model_bytes"] > 0, out
