@@ -30,6 +30,7 @@ COMPONENT_ROLES: dict[str, tuple[str, ...]] = {
     "r": ("r",),
     "code_server": ("code_server",),
     "conda": ("conda",),
+    "samples": ("samples",),
     # The gpu variant's system layer: the driver and CUDA roles. The checks of
     # Docker's NVIDIA runtime also carry `container_runtime`.
     "gpu_build": ("nvidia_driver", "cuda"),
