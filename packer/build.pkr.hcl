@@ -12,6 +12,10 @@ locals {
   ansible_env = [
     "ANSIBLE_CONFIG=${local.repo_root}/ansible.cfg",
     "ANSIBLE_SSH_ARGS=-o HostKeyAlgorithms=+ssh-rsa -o PubkeyAcceptedKeyTypes=+ssh-rsa -o ControlMaster=auto -o ControlPersist=60s",
+    # Time per role and the slowest tasks, after each recap: tools/build-report reads them.
+    "ANSIBLE_CALLBACKS_ENABLED=ansible.posix.profile_roles,ansible.posix.profile_tasks",
+    "PROFILE_TASKS_SUMMARY_ONLY=true",
+    "PROFILE_TASKS_TASK_OUTPUT_LIMIT=25",
   ]
   # The docker source is reached through the docker connection, given in the
   # inventory (not as extra vars, which would also apply to localhost and send

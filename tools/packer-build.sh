@@ -60,6 +60,13 @@ if [[ -n "$wheelhouse" && -d "$wheelhouse" ]]; then
   extra_vars=(-var 'ansible_extra_vars={python_envs_wheelhouse = "/opt/wheelhouse"}')
 fi
 
+# The build's log, the in-build suite's results and the report go beside the manifest.
+outdir=$(dirname "$manifest")
+log="$outdir/packer-$variant-$distro.log"
+junit="$outdir/acceptance-$variant-$distro.xml"
+report="$outdir/report-$variant-$distro.md"
+rm -f "$junit"
+
 start=$(date +%s)
 packer build -color=false -timestamp-ui \
   -only=docker.dsvm \
@@ -76,9 +83,9 @@ packer build -color=false -timestamp-ui \
   -var "ansible_vars_files=[$vars_files]" \
   "${extra_vars[@]}" \
   ${DSVM_ACCEPTANCE_MARKERS:+-var "acceptance_markers=$DSVM_ACCEPTANCE_MARKERS"} \
-  -var "acceptance_args=[\"--dsvm-tls-url=${DSVM_TEST_TLS_URL:-https://pypi.org/simple/pip/}\"]" \
+  -var "acceptance_args=[\"--dsvm-tls-url=${DSVM_TEST_TLS_URL:-https://pypi.org/simple/pip/}\", \"--junitxml=$junit\"]" \
   "${ca_args[@]}" \
-  packer
+  packer 2>&1 | tee "$log"
 # Packer exits 0 when a filter matched no source: insist on a fresh image.
 image="$repository:$variant-$distro"
 created=$(docker image inspect -f '{{.Created}}' "$image" 2>/dev/null || echo 1970-01-01)
@@ -97,5 +104,11 @@ ok = last and last[-1]["artifact_id"] == image_id and last[-1]["custom_data"]["v
 if not ok:
     sys.exit(f"packer-build: {path} does not record this build ({image_id}, {variant}, {commit}): {last}")
 PY
-echo "packer-build: $image built and tested in $(($(date +%s) - start))s; manifest $manifest"
+seconds=$(($(date +%s) - start))
+echo "packer-build: $image built and tested in ${seconds}s; manifest $manifest"
 docker image ls "$repository" --format '{{.Repository}}:{{.Tag}} {{.Size}}'
+# The build report: time per role and task, size per component, versions, the
+# SBOM's summary and the suite's results.
+sbom=$(ls -t "$outdir"/sbom-*-"$variant".cdx.json 2>/dev/null | head -1)
+"$root/.venv/bin/python" tools/build-report --image "$image" --log "$log" --junit "$junit" \
+  --sbom "${sbom:-$outdir/sbom-missing.cdx.json}" --out "$report" --commit "$commit" --build-seconds "$seconds"

@@ -36,6 +36,29 @@ def test_r_fits_a_model_with_data_table_and_caret(host, r):
     assert rsq > 0.95, res.stdout
 
 
+def test_full_set_renders_rmarkdown_and_runs_tidyverse(host, manifest, r):
+    """The full package set (the image's default): a dplyr pipeline, a ggplot2
+    chart saved as PNG, an R Markdown document rendered to HTML with a value
+    knitr computed, shiny and devtools loading, and the default Python
+    environment's NumPy called through reticulate."""
+    if r["package_set"] != "full":
+        pytest.skip(f"r_package_set is {r['package_set']} in this image: the full set's checks do not apply")
+    default = manifest["python_envs"][manifest["settings"]["python_envs"]["default"]]
+    workdir = host.check_output("mktemp -d")
+    try:
+        res = run_script(
+            host, SCRIPTS / "tidy_report.R", workdir, default["python"], interpreter=r["rscript"]
+        )
+    finally:
+        host.run("rm -rf %s", workdir)
+    assert res.rc == 0, res.stderr[-3000:]
+    lines = dict(line.split(" ", 1) for line in res.stdout.splitlines() if " " in line)
+    assert lines["DPLYR"].strip() == "4:11,6:7,8:14", res.stdout
+    assert int(lines["GGPLOT"]) > 1000, res.stdout
+    assert lines["RMARKDOWN"].strip() == "TRUE", res.stdout
+    assert lines["RETICULATE"].strip() == "45", res.stdout
+
+
 def test_site_repository_for_users(host, r):
     out = host.check_output("%s -e %s", r["rscript"], 'cat(getOption("repos")[["CRAN"]])')
     assert out == r["repos_url"]
