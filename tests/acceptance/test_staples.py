@@ -1,6 +1,7 @@
 """Tools data scientists expect on a DSVM besides the frameworks, run as they
 would run them (marker python_envs): MLflow tracking from a notebook, listed
-from the command line; Vowpal Wabbit training and predicting."""
+from the command line; Vowpal Wabbit training and predicting; the Azure and
+AWS command lines in a user's terminal."""
 
 import json
 
@@ -46,3 +47,20 @@ def test_vowpal_wabbit_trains_and_predicts(host, manifest):
     assert res.rc == 0, res.stderr[-2000:]
     out = last_json(res)
     assert out["accuracy"] > 0.95 and out["model_bytes"] > 0, out
+
+
+def test_cloud_command_lines_answer_in_a_users_terminal(host, manifest, pam_user):
+    """`az version` and `aws --version` answer from a user's login shell, from the
+    environment that lists them in its commands (cloud-cli in the image)."""
+    commands = {
+        c.rsplit("/", 1)[-1]: c for env in manifest["python_envs"].values() for c in env.get("commands", [])
+    }
+    if not {"az", "aws"} & set(commands):
+        pytest.skip("no environment of this image puts az or aws on PATH (cloud-cli is not enabled)")
+    assert {"az", "aws"} <= set(commands), commands
+    name, _ = pam_user
+    res = login_shell(host, name, "AZURE_CORE_COLLECT_TELEMETRY=no az version --output json")
+    assert res.rc == 0, res.stderr[-2000:]
+    assert json.loads(res.stdout)["azure-cli"], res.stdout
+    res = login_shell(host, name, "aws --version")
+    assert res.rc == 0 and (res.stdout + res.stderr).startswith("aws-cli/"), res.stdout + res.stderr
