@@ -7,6 +7,7 @@ each environment's spec packages, its pins and its interpreter.
 """
 
 import json
+import re
 
 import pytest
 from dsvm_host import SCRIPTS, last_json, run_script
@@ -47,7 +48,9 @@ def kernel_envs(manifest):
 
 
 def import_name(dist: str, names: dict) -> str:
-    base = dist.split("[")[0].split("==")[0]
+    """The module a spec entry imports as: the distribution name without extras
+    or version specifiers (`xgboost<3.4`, `jax[cpu]`), mapped through NAMES."""
+    base = re.split(r"[\[<>=!~;@ ]", dist, maxsplit=1)[0]
     return names.get(base, base.replace("-", "_"))
 
 

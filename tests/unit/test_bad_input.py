@@ -43,6 +43,10 @@ CASES = {
         {"python_envs_enabled": ["default", "nosuchenv"]},
         ["python_envs_enabled", "nosuchenv"],
     ),
+    "system packages not a list": (
+        {"python_envs_spec_overrides": {"spark": {"system_packages": "default-jre-headless"}}},
+        ["python_envs_specs.spark.system_packages", "list of Debian package names"],
+    ),
     "hub port not a number": ({"jupyterhub_port": "eighty"}, ["jupyterhub_port", "int"]),
     "user memory limit not systemd's": (
         {"jupyterhub_user_memory_max": "8 gigabytes"},
