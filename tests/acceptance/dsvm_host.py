@@ -80,3 +80,13 @@ def hub_client(host, hub: dict, script: str, *args) -> dict:
     )
     assert res.rc == 0, res.stdout + res.stderr[-3000:] + journal(host, "jupyterhub")
     return last_json(res)
+
+
+def default_env(manifest) -> dict:
+    """The manifest's entry of the default Python environment (first on PATH)."""
+    return manifest["python_envs"][manifest["settings"]["python_envs"]["default"]]
+
+
+def pinned(env: dict, dist: str) -> bool:
+    """Whether a manifest environment entry's lock pins distribution DIST."""
+    return any(line.split("==")[0] == dist for line in env["pins"])

@@ -5,7 +5,7 @@ every python_envs kernel (marker jupyterhub)."""
 import re
 
 import pytest
-from dsvm_host import hub_client, journal
+from dsvm_host import default_env, hub_client, journal
 
 SANDBOX = {"NoNewPrivileges": "yes", "PrivateTmp": "yes"}
 
@@ -144,7 +144,7 @@ def test_users_isolated_from_each_other(host, hub, manifest, pam_user, other_pam
     user cannot read another's files or use their server, and one user's memory
     and process bombs (run under tightened limits, to stay small) kill only
     their own processes: the other user's server and the hub keep working."""
-    kernel = manifest["python_envs"][manifest["settings"]["python_envs"]["default"]]["kernel"]
+    kernel = default_env(manifest)["kernel"]
     (a, pa), (b, pb) = pam_user, other_pam_user
     with host.sudo():
         r = hub_client(host, hub, "hub_isolation.py", a, pa, b, pb, kernel, "MemoryMax=400M", "TasksMax=64")
@@ -207,7 +207,7 @@ def test_arbitrary_port_proxy_refused(host, hub, manifest, pam_user):
     """A page a user serves on a port is not served on the hub's origin through
     /user/NAME/proxy/PORT (nor absolute/, nor localhost:PORT) unless
     jupyterhub_arbitrary_port_proxy is on; the server itself answers directly."""
-    kernel = manifest["python_envs"][manifest["settings"]["python_envs"]["default"]]["kernel"]
+    kernel = default_env(manifest)["kernel"]
     r = hub_client(host, hub, "hub_port_proxy.py", *pam_user, kernel)
     assert r["direct"] == "200", r
     if hub["arbitrary_port_proxy"]:

@@ -7,7 +7,7 @@ What is expected comes from the r role's manifest entry (dsvm-info --json).
 import json
 
 import pytest
-from dsvm_host import SCRIPTS, hub_client, role_settings, run_script
+from dsvm_host import SCRIPTS, default_env, hub_client, role_settings, run_script
 
 pytestmark = pytest.mark.r
 
@@ -43,7 +43,7 @@ def test_full_set_renders_rmarkdown_and_runs_tidyverse(host, manifest, r):
     environment's NumPy called through reticulate."""
     if r["package_set"] != "full":
         pytest.skip(f"r_package_set is {r['package_set']} in this image: the full set's checks do not apply")
-    default = manifest["python_envs"][manifest["settings"]["python_envs"]["default"]]
+    default = default_env(manifest)
     workdir = host.check_output("mktemp -d")
     try:
         res = run_script(

@@ -5,7 +5,7 @@ them into the user's home on its first start."""
 import ast
 
 import pytest
-from dsvm_host import SCRIPTS, files_on_host, hub_client, last_json, login_shell, role_settings
+from dsvm_host import SCRIPTS, default_env, files_on_host, hub_client, last_json, login_shell, role_settings
 
 pytestmark = pytest.mark.samples
 
@@ -30,7 +30,7 @@ def test_every_sample_runs_in_its_kernel(host, manifest, pam_user):
     """A user copies the samples and executes every one headless in the kernel
     its metadata names (the manifest's kernel): each cell, and its asserts, pass."""
     settings = role_settings(manifest, "samples")
-    default = manifest["python_envs"][manifest["settings"]["python_envs"]["default"]]
+    default = default_env(manifest)
     name, _ = pam_user
     with files_on_host(host, {"run_notebooks.py": (SCRIPTS / "run_notebooks.py").read_text()}) as work:
         host.check_output("chmod 0777 %s && chmod 0644 %s/run_notebooks.py", work, work)
@@ -55,7 +55,7 @@ def test_samples_copied_into_home_on_first_start(host, hub, manifest, pam_user):
     if not settings["home_name"]:
         pytest.skip("samples_home_name is empty in this image: nothing is copied into homes")
     name, password = pam_user
-    kernel = manifest["python_envs"][manifest["settings"]["python_envs"]["default"]]["kernel"]
+    kernel = default_env(manifest)["kernel"]
     code = "\n".join(
         [
             "import os",

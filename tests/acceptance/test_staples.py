@@ -7,17 +7,9 @@ AutoML."""
 import json
 
 import pytest
-from dsvm_host import SCRIPTS, files_on_host, last_json, login_shell, run_script
+from dsvm_host import SCRIPTS, default_env, files_on_host, last_json, login_shell, pinned, run_script
 
 pytestmark = pytest.mark.python_envs
-
-
-def default_env(manifest):
-    return manifest["python_envs"][manifest["settings"]["python_envs"]["default"]]
-
-
-def pinned(env, dist):
-    return any(line.split("==")[0] == dist for line in env["pins"])
 
 
 def test_mlflow_run_from_a_notebook_listed_from_the_command_line(host, manifest, pam_user):

@@ -5,7 +5,7 @@ packages in an environment layered on a system one (dsvm-env)."""
 import json
 
 import pytest
-from dsvm_host import files_on_host, hub_client, login_shell, role_settings
+from dsvm_host import default_env, files_on_host, hub_client, login_shell, role_settings
 
 pytestmark = pytest.mark.jupyterhub
 
@@ -33,10 +33,6 @@ NOTEBOOK = {
         },
     ],
 }
-
-
-def default_env(manifest):
-    return manifest["python_envs"][manifest["settings"]["python_envs"]["default"]]
 
 
 def test_jupyter_tools_answer_from_a_login_shell(host, manifest, pam_user):

