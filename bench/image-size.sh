@@ -71,8 +71,9 @@ for env in ("default", "spark", "tensorflow", "jax", "pytorch"):
     lock = subprocess.run(["docker", "exec", "'"$box"'", "cat", f"/opt/dsvm/envs/{env}.lock.txt"],
                           capture_output=True, text=True).stdout
     for line in lock.splitlines():
-        if "==" in line and not line.startswith(" "):
-            name, ver = line.split(" ")[0].split("==")
+        token = line.split(" ")[0]
+        if "==" in token and not line.startswith(("#", " ")):
+            name, ver = token.split("==", 1)
             if name in plain and plain[name] != ver and shown < 15:
                 print(f"  {name}: {env} {ver}, plain {plain[name]}"); shown += 1'
 python3 - "$image_bytes" "$envs_bytes" "$plain_bytes" <<'EOF'
