@@ -48,29 +48,44 @@ def sh(container, command, check=False):
                           check=check)  # fmt: skip
 
 
-def test_proxy_install_killed_half_way_resumes(container, repo_root, tmp_path):
-    playbook = tmp_path / "proxy.yml"
-    playbook.write_text(PLAYBOOK)
+def trust_host_bundle(container):
+    """The host's CA bundle in the container (PyPI and npm through CI's proxy)."""
     bundle = os.environ.get("DSVM_HOST_CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt")
     subprocess.run(["docker", "cp", bundle, f"{container}:/etc/ssl/certs/ca-certificates.crt"], check=True)
-    rc, out = run_playbook(repo_root, container, playbook, {}, tags="setup")
-    assert rc == 0, out[-3000:]
 
+
+def kill_when(container, repo_root, playbook, probe, timeout, settle):
+    """Run PLAYBOOK against CONTAINER and, once the shell test PROBE succeeds
+    there (within TIMEOUT seconds) and SETTLE seconds more have passed, kill
+    ansible-playbook and npm inside the container, as a power cut would.
+    Returns whether PROBE succeeded, and the run's output."""
     env = dict(os.environ, ANSIBLE_CONFIG=str(repo_root / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
     run = subprocess.Popen(
         ["ansible-playbook", "-i", f"{container},", "-c", "community.docker.docker", str(playbook)],
         cwd=repo_root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
-    deadline, writing = time.time() + 300, False
+    deadline, seen = time.time() + timeout, False
     while time.time() < deadline and run.poll() is None:
-        if sh(container, f"test -d {PREFIX}.staging/node_modules").returncode == 0:
-            writing = True
+        if sh(container, probe).returncode == 0:
+            seen = True
             break
         time.sleep(0.2)
-    time.sleep(1)
-    os.killpg(run.pid, signal.SIGKILL)
-    run.wait()
+    time.sleep(settle)
+    if run.poll() is None:
+        os.killpg(run.pid, signal.SIGKILL)
+    output = run.communicate()[0].decode(errors="replace")
     sh(container, "pkill -9 -f npm; pkill -9 node; true")
+    return seen, output
+
+
+def test_proxy_install_killed_half_way_resumes(container, repo_root, tmp_path):
+    playbook = tmp_path / "proxy.yml"
+    playbook.write_text(PLAYBOOK)
+    trust_host_bundle(container)
+    rc, out = run_playbook(repo_root, container, playbook, {}, tags="setup")
+    assert rc == 0, out[-3000:]
+
+    writing, _ = kill_when(container, repo_root, playbook, f"test -d {PREFIX}.staging/node_modules", 300, 1)
     assert writing, "npm never started writing the staging tree: nothing was interrupted"
     assert sh(container, f"test -e {PREFIX}/.dsvm-installed").returncode != 0, "finished before the kill"
 
@@ -107,25 +122,9 @@ def test_code_server_install_killed_half_way_resumes(container, repo_root, tmp_p
     and marks it; the run after changes nothing."""
     playbook = tmp_path / "code-server.yml"
     playbook.write_text(CODE_SERVER_PLAYBOOK)
-    bundle = os.environ.get("DSVM_HOST_CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt")
-    subprocess.run(["docker", "cp", bundle, f"{container}:/etc/ssl/certs/ca-certificates.crt"], check=True)
-    env = dict(os.environ, ANSIBLE_CONFIG=str(repo_root / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
-    run = subprocess.Popen(
-        ["ansible-playbook", "-i", f"{container},", "-c", "community.docker.docker", str(playbook)],
-        cwd=repo_root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
+    trust_host_bundle(container)
     staged = f"{CODE_SERVER}/staging/node_modules/code-server/package.json"
-    deadline, writing = time.time() + 900, False
-    while time.time() < deadline and run.poll() is None:
-        if sh(container, f"test -f {staged}").returncode == 0:
-            writing = True
-            break
-        time.sleep(0.5)
-    time.sleep(3)
-    if run.poll() is None:
-        os.killpg(run.pid, signal.SIGKILL)
-    output = run.communicate()[0].decode(errors="replace")
-    sh(container, "pkill -9 -f npm; pkill -9 node; true")
+    writing, output = kill_when(container, repo_root, playbook, f"test -f {staged}", 900, 3)
     assert writing, f"npm never started writing code-server's staging tree\n{output[-3000:]}"
     tree = f"{CODE_SERVER}/node_modules"
     assert sh(container, f"test -e {tree}/.dsvm-installed").returncode != 0, "finished before the kill"
