@@ -138,7 +138,7 @@ def test_lanes_take_the_next_job_when_free_and_name_failures(repo_root, tmp_path
     jobs = [
         f"sleep 2; echo slow; echo slow >>{log}",
         f"echo quick1; echo quick1 >>{log}",
-        f"echo failing >>{log}; false",
+        f"echo failing >>{log}; echo 'fatal: [h]: FAILED! => disk'; echo 'ok: [h]'; echo done; false",
         f"echo quick2 >>{log}",
     ]
     result = subprocess.run(
@@ -148,6 +148,11 @@ def test_lanes_take_the_next_job_when_free_and_name_failures(repo_root, tmp_path
     # The lane not held by the slow job ran the three others meanwhile.
     assert log.read_text().split() == ["quick1", "failing", "quick2", "slow"]
     assert "==> job 3 failed: echo failing" in result.stdout
+    # The failed job's digest comes last (a CI report may keep only the
+    # tail): its error line and its last line, not its other lines.
+    tail = result.stdout.splitlines()[-3:]
+    assert tail[0].startswith("==> job 3 failed"), result.stdout
+    assert tail[1:] == ["    | fatal: [h]: FAILED! => disk", "    $ done"], result.stdout
     assert "job 1 failed" not in result.stdout and "job 4 failed" not in result.stdout
     assert "load average (1 min)" in result.stdout
     # Each line stamped when it was printed: the slow job's echo at least a
