@@ -121,27 +121,52 @@ def test_environments_read_only_for_users(host, manifest):
         assert res.rc != 0, f"an ordinary user can write into {site}"
 
 
+# In one environment: NumPy's extension module, a source of NumPy's, that
+# source's bytecode, and the file a traceback from that source names.
+NUMPY_FILES = r"""
+import glob, json, os, numpy, numpy.linalg
+d = os.path.dirname(numpy.__file__)
+src = numpy.linalg._linalg.__file__
+try:
+    numpy.linalg.inv(numpy.zeros((2, 2)))
+except numpy.linalg.LinAlgError as e:
+    tb = e.__traceback__
+    while tb.tb_next:
+        tb = tb.tb_next
+    raised_in = tb.tb_frame.f_code.co_filename
+print(json.dumps({"so": glob.glob(d + "/*core/_multiarray_umath*.so")[0], "py": src,
+                  "pyc": numpy.linalg._linalg.__cached__, "raised_in": raised_in}))
+"""
+
+
 def test_identical_files_stored_once(host, manifest):
     """With python_envs_share_files, the environments that pin the same NumPy
-    share one copy of its extension module (a hard link). That sharing left
-    the bytecode valid is checked by test_spec_packages_import."""
+    share one copy of its extension module, of its sources and of their
+    bytecode (hard links), and that bytecode is valid for the shared source
+    everywhere (dsvm-share-bytecode --check, over every module; that no
+    module is compiled at import is also checked by test_spec_packages_import),
+    while a traceback still names the environment it was raised in."""
     settings = manifest["settings"]["python_envs"]
+    kinds = ("so", "py", "pyc") if settings["compile_bytecode"] else ("so", "py")
     by_numpy = {}
-    for env in envs(manifest).values():
+    for name, env in envs(manifest).items():
         version = pins(env).get("numpy")
         if version:
-            so = host.check_output(
-                "%s -c %s",
-                env["python"],
-                "import numpy, glob, os; "
-                "print(glob.glob(os.path.dirname(numpy.__file__) + '/*core/_multiarray_umath*.so')[0])",
-            )
-            by_numpy.setdefault(version, []).append(host.file(so).inode)
-    shared = [inodes for inodes in by_numpy.values() if len(inodes) > 1]
+            files = json.loads(host.check_output("%s -c %s", env["python"], NUMPY_FILES))
+            assert files["raised_in"] == files["py"], f"{name}: {files}"
+            assert files["py"].startswith(f"{settings['root']}/{name}/"), f"{name}: {files}"
+            inodes = {kind: host.file(files[kind]).inode for kind in kinds}
+            by_numpy.setdefault(version, []).append(inodes)
+    shared = [found for found in by_numpy.values() if len(found) > 1]
     if settings["share_files"]:
         assert shared, f"no two environments pin the same NumPy: {by_numpy}"
-        for inodes in shared:
-            assert len(set(inodes)) == 1, f"NumPy's extension module is stored more than once: {by_numpy}"
+        for found in shared:
+            for kind in kinds:
+                copies = {f[kind] for f in found}
+                assert len(copies) == 1, f"NumPy's {kind} is stored more than once: {by_numpy}"
+        roots = " ".join(f"{settings['root']}/{name}" for name in envs(manifest))
+        res = host.run(f"python3 /usr/local/libexec/dsvm-share-bytecode --check {roots}")
+        assert res.rc == 0, f"stale bytecode after sharing: {res.stdout[-2000:]}{res.stderr[-1000:]}"
 
 
 @pytest.mark.variant("cpu")
