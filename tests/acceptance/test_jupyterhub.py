@@ -2,6 +2,7 @@
 in as a PAM user made by the test, starts that user's server and runs code in
 every python_envs kernel (marker jupyterhub)."""
 
+import json
 import re
 
 import pytest
@@ -107,6 +108,49 @@ def test_proxy_runs_unprivileged_in_a_sandbox(host, hub):
     assert listeners and owners == {str(host.user(hub["proxy_user"]).uid)}, listeners
     hub_addresses = [line.split()[3] for line in hub_listeners.splitlines()]
     assert hub_addresses and set(hub_addresses) == {"127.0.0.1:8081"}, hub_listeners
+
+
+TAMPER = r"""
+import json, sys
+lock = json.load(open(sys.argv[1]))
+entry = lock["packages"]["node_modules/" + sys.argv[2]]
+entry["integrity"] = "sha512-" + "A" * 86 + "=="
+json.dump(lock, open(sys.argv[1], "w"))
+"""
+
+
+def test_proxy_installed_from_its_lock_and_tampering_refused(host, hub):
+    """The proxy's tree is exactly its committed lock (npm ci), every package
+    with a sha512; and npm ci from that lock refuses a package whose bytes do
+    not match it (here the lock is altered, which is what a substituted
+    tarball looks like to npm): EINTEGRITY, nothing of it unpacked. The same
+    lock unaltered installs (the control). Needs the npm registry."""
+    prefix = hub["proxy_prefix"]
+    lock = json.loads(host.file(f"{prefix}/package-lock.json").content_string)
+    installed = json.loads(host.file(f"{prefix}/node_modules/.package-lock.json").content_string)
+    locked = {k: v["version"] for k, v in lock["packages"].items() if k}
+    assert locked and {k: v["version"] for k, v in installed["packages"].items()} == locked
+    assert all(v["integrity"].startswith("sha512-") for k, v in lock["packages"].items() if k)
+    env = (
+        "NPM_CONFIG_CAFILE=/etc/ssl/certs/ca-certificates.crt NPM_CONFIG_UPDATE_NOTIFIER=false "
+        "NPM_CONFIG_CACHE=$d/cache npm ci --omit=dev --ignore-scripts --no-audit --no-fund "
+        f"--registry {hub['npm_registry']}"
+    )
+    with host.sudo():
+        d = host.check_output("mktemp -d").strip()
+        try:
+            host.check_output("cp %s/package.json %s/package-lock.json %s/", prefix, prefix, d)
+            good = host.run(f"d={d}; cd $d && {env}")
+            assert good.rc == 0, good.stderr[-2000:]
+            version = host.check_output("%s/node_modules/.bin/configurable-http-proxy --version", d)
+            assert version.strip() == locked["node_modules/configurable-http-proxy"]
+            host.check_output("rm -rf %s/node_modules %s/cache", d, d)
+            host.check_output("python3 -c %s %s/package-lock.json configurable-http-proxy", TAMPER, d)
+            bad = host.run(f"d={d}; cd $d && {env}")
+            assert bad.rc != 0 and "EINTEGRITY" in bad.stdout + bad.stderr, bad.stdout + bad.stderr[-2000:]
+            assert not host.file(f"{d}/node_modules/configurable-http-proxy").exists
+        finally:
+            host.run("rm -rf %s", d)
 
 
 def test_hub_and_certificate_units_are_sandboxed(host):

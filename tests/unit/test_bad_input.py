@@ -7,11 +7,15 @@ argument spec and preflight before any role runs, so bad input for a role
 late in the build (python_envs, jupyterhub) is refused as early as base's.
 """
 
+from pathlib import Path
+
 import pytest
 from dockerplay import assert_refused, run_cases
 from dockerplay import changed_paths as diff
 
 pytestmark = pytest.mark.docker
+
+NPM_LOCKS = Path(__file__).resolve().parents[2] / "roles/jupyterhub/files/npm"
 
 # Ansible's own scratch space on the target (and the directories holding it)
 # is not a change to the host.
@@ -60,6 +64,14 @@ CASES = {
     "proxy API on the hub's port": (
         {"jupyterhub_proxy_api_port": 8000},
         ["jupyterhub_proxy_api_port", "jupyterhub_port"],
+    ),
+    "proxy version without a lock": (
+        {"jupyterhub_proxy_version": "4.6.2"},
+        ["jupyterhub_proxy_npm_lock_dir", "configurable-http-proxy-4.6.2", "(4.6.2)"],
+    ),
+    "proxy lock of another version": (
+        {"jupyterhub_proxy_npm_lock_dir": str(NPM_LOCKS / "configurable-http-proxy-5.3.0")},
+        ["jupyterhub_proxy_npm_lock_dir", "found: package.json 5.3.0, package-lock.json 5.3.0"],
     ),
     "home mode not octal": ({"base_home_mode": "rwx------"}, ["base_home_mode", "octal"]),
     "negative lockout count": ({"base_login_lockout_attempts": -1}, ["base_login_lockout_attempts"]),
