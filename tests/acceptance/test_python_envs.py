@@ -169,6 +169,37 @@ def test_identical_files_stored_once(host, manifest):
         assert res.rc == 0, f"stale bytecode after sharing: {res.stdout[-2000:]}{res.stderr[-1000:]}"
 
 
+def test_uv_installed_from_its_hashed_requirement(host, manifest):
+    """uv came from a requirement pinning it with the sha256 of its files, and
+    pip refuses that requirement once its hashes are not the file's (what a
+    substituted wheel looks like to pip); unaltered, it installs (the control).
+    Needs PyPI."""
+    settings = manifest["settings"]["python_envs"]
+    if settings["manager"] != "uv":
+        pytest.skip(f"uv is not installed with python_envs_manager={settings['manager']}")
+    req = host.file(f"{settings['root']}/uv-requirements.txt").content_string
+    pinned = re.search(r"(?m)^uv==(\S+)", req).group(1)
+    assert len(re.findall(r"--hash=sha256:[0-9a-f]{64}", req)) >= 2, req
+    version = host.check_output("%s/bin/uv --version", settings["uv_home"])
+    assert version.split()[1] == pinned, version
+    pip = "PIP_CERT=/etc/ssl/certs/ca-certificates.crt $d/venv/bin/pip install -q --disable-pip-version-check"
+    with host.sudo():
+        d = host.check_output("mktemp -d").strip()
+        try:
+            host.check_output("python3 -m venv %s/venv", d)
+            host.check_output("cp %s/uv-requirements.txt %s/good.txt", settings["root"], d)
+            zeros = "0" * 64
+            host.check_output(f"sed -E 's/sha256:[0-9a-f]{{64}}/sha256:{zeros}/' {d}/good.txt > {d}/bad.txt")
+            bad = host.run(f"d={d}; {pip} --require-hashes --only-binary=:all: -r $d/bad.txt")
+            assert bad.rc != 0 and "DO NOT MATCH THE HASHES" in bad.stderr, bad.stdout + bad.stderr[-2000:]
+            assert host.run(f"{d}/venv/bin/python -m uv --version").rc != 0
+            good = host.run(f"d={d}; {pip} --require-hashes --only-binary=:all: -r $d/good.txt")
+            assert good.rc == 0, good.stderr[-2000:]
+            assert host.check_output(f"{d}/venv/bin/python -m uv --version").split()[1] == pinned
+        finally:
+            host.run("rm -rf %s", d)
+
+
 @pytest.mark.variant("cpu")
 def test_cpu_variant_has_no_nvidia_package(host, manifest):
     assert manifest["image"]["variant"] == "cpu"

@@ -65,6 +65,10 @@ CASES = {
         {"jupyterhub_proxy_api_port": 8000},
         ["jupyterhub_proxy_api_port", "jupyterhub_port"],
     ),
+    "uv version without a hashed requirement": (
+        {"python_envs_uv_version": "0.13.7"},
+        ["python_envs_uv_requirements", "uv==0.13.7", "uv-0.13.7.txt"],
+    ),
     "proxy version without a lock": (
         {"jupyterhub_proxy_version": "4.6.2"},
         ["jupyterhub_proxy_npm_lock_dir", "configurable-http-proxy-4.6.2", "(4.6.2)"],
