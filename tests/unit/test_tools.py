@@ -155,6 +155,7 @@ def test_lanes_take_the_next_job_when_free_and_name_failures(repo_root, tmp_path
     assert tail[1:] == ["    | fatal: [h]: FAILED! => disk", "    $ done"], result.stdout
     assert "job 1 failed" not in result.stdout and "job 4 failed" not in result.stdout
     assert "load average (1 min)" in result.stdout
+    assert re.search(r"free disk on \S+: least [0-9.]+ GiB, most [0-9.]+ GiB", result.stdout), result.stdout
     # Each line stamped when it was printed: the slow job's echo at least a
     # second after the quick one's.
     stamps = {
