@@ -33,7 +33,7 @@ export DSVM_RUN_ID ?= $(RUN_ID)
 TIMED := tools/timed
 
 .PHONY: help venv docker base-images lint unit molecule molecule-roles molecule-cpu molecule-gpu lock \
-        image ci-image vm-host-tools vm-image vm-test packer-validate collection test clean
+        image ci-image ci-vm vm-host-tools vm-image vm-test packer-validate collection test clean
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -142,6 +142,22 @@ vm-image: venv vm-host-tools
 	tools/vm-image $(VM_SOURCE) $(VM_DISK) $(VM_SIZE)
 vm-test: venv vm-host-tools
 	tools/vm-test $(VM_DISK)
+
+# CI's VM stage: a small image (tests/ci/vm-small.yml: base, the default
+# environment, the hub) built and tested by Packer like `make image`, made a
+# qcow2 by tools/vm-image (vm_guest, cleanup, capture checks) and booted fresh
+# by tools/vm-test (the first-boot suite, hub login included); the images and
+# the disk go when they have been checked. CI_VM_DISTRO picks the distribution.
+CI_VM_DISTRO ?= debian13
+CI_VM_DIR := build/ci-vm-$(DSVM_RUN_ID)
+ci-vm: venv base-images vm-host-tools
+	DSVM_MANIFEST=$(CURDIR)/$(CI_VM_DIR)/packer-manifest.json \
+	  $(MAKE) --no-print-directory image DISTRO=$(CI_VM_DISTRO) IMAGE_VARS="$(DSVM_CI_VARS) tests/ci/vm-small.yml" \
+	  IMAGE_REPOSITORY=dsvm-ci-vm-$(DSVM_RUN_ID) BUILD_ID=ci-vm-$(DSVM_RUN_ID)
+	tools/vm-image dsvm-ci-vm-$(DSVM_RUN_ID):$(VARIANT)-$(CI_VM_DISTRO) $(CI_VM_DIR)/dsvm.qcow2
+	docker rmi dsvm-ci-vm-$(DSVM_RUN_ID):$(VARIANT)-$(CI_VM_DISTRO) dsvm-ci-vm-$(DSVM_RUN_ID):$(VARIANT) >/dev/null
+	tools/vm-test $(CI_VM_DIR)/dsvm.qcow2
+	[[ -n "$(KEEP_CI_IMAGE)" ]] || rm -f $(CI_VM_DIR)/dsvm.qcow2
 
 collection: venv
 	tools/check-collection.sh

@@ -7,6 +7,8 @@ set -euo pipefail
 need=()
 command -v dockerd >/dev/null || need+=(docker.io)
 command -v debootstrap >/dev/null || need+=(debootstrap)
+# OpenPGP keys for the repository key tests (tests/unit/test_apt_key.py).
+command -v gpg >/dev/null || need+=(gpg)
 command -v packer >/dev/null || need+=(packer)
 # The VM image (tools/vm-disk) and its boot test (tools/vm-test).
 command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)

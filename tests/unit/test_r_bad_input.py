@@ -82,10 +82,10 @@ CASES = {
         },
         ["rstudio_server_which_r", "dsvm.image.r"],
     ),
-    "r from CRAN without the key's sha256": (
+    "r from CRAN with a malformed key fingerprint": (
         "r",
-        {"r_source": "cran"},
-        ["r_cran_apt_key_sha256", "r_source"],
+        {"r_source": "cran", "r_cran_apt_key_fingerprints": ["95C0FAF38DB3"]},
+        ["r_cran_apt_key_fingerprints", "95C0FAF38DB3", "r_source"],
     ),
     "unknown r package set": ("r", {"r_package_set": "huge"}, ["r_package_set", "lean", "full"]),
     "r repository not a URL": ("r", {"r_repos_url": "cran"}, ["r_repos_url"]),
