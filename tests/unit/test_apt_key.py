@@ -49,11 +49,22 @@ def make_key(home, name: str) -> tuple[str, bytes]:
     home.mkdir(mode=0o700)
     gpg = ["gpg", "--homedir", str(home), "--batch", "--no-tty"]
     subprocess.run(
-        [*gpg, "--passphrase", "", "--quick-gen-key", f"{name} <{name}@test.invalid>", "ed25519", "sign", "never"],
+        [
+            *gpg,
+            "--passphrase",
+            "",
+            "--quick-gen-key",
+            f"{name} <{name}@test.invalid>",
+            "ed25519",
+            "sign",
+            "never",
+        ],
         check=True,
         capture_output=True,
     )
-    listing = subprocess.run([*gpg, "--with-colons", "--list-keys"], check=True, capture_output=True, text=True)
+    listing = subprocess.run(
+        [*gpg, "--with-colons", "--list-keys"], check=True, capture_output=True, text=True
+    )
     fpr = next(line.split(":")[9] for line in listing.stdout.splitlines() if line.startswith("fpr:"))
     armored = subprocess.run([*gpg, "--armor", "--export", fpr], check=True, capture_output=True).stdout
     subprocess.run(["gpgconf", "--homedir", str(home), "--kill", "all"], capture_output=True)
