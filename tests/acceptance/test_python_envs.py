@@ -159,7 +159,10 @@ def test_identical_files_stored_once(host, manifest):
             by_numpy.setdefault(version, []).append(inodes)
     shared = [found for found in by_numpy.values() if len(found) > 1]
     if settings["share_files"]:
-        assert shared, f"no two environments pin the same NumPy: {by_numpy}"
+        # An image with one NumPy environment (CI's small VM image) has nothing
+        # to share; its bytecode is still checked below.
+        if sum(len(found) for found in by_numpy.values()) > 1:
+            assert shared, f"no two environments pin the same NumPy: {by_numpy}"
         for found in shared:
             for kind in kinds:
                 copies = {f[kind] for f in found}
