@@ -3,6 +3,7 @@ jupyter-server-proxy, and reached by a logged-in hub user through the hub's
 proxy while an anonymous request is sent to the login (marker code_server)."""
 
 import json
+from pathlib import Path
 
 import pytest
 from dsvm_host import hub_client, journal, role_settings
@@ -23,6 +24,54 @@ def test_runs_on_its_own_node(host, code_server):
     node = host.check_output("grep -o '[^\"]*/bin/node' %s/bin/code-server | head -1", code_server["prefix"])
     assert host.check_output("%s --version", node) == "v" + code_server["node_version"]
     assert host.file("/usr/local/bin/code-server").linked_to == f"{code_server['prefix']}/bin/code-server"
+
+
+def installed_matches_lock(host, directory: str) -> None:
+    """Every package npm installed under DIRECTORY (npm's own record of the
+    tree, node_modules/.package-lock.json) is in the lock kept beside it,
+    same version and same sha512, and the lock's top level is all there."""
+    lock = json.loads(host.file(f"{directory}/package-lock.json").content_string)["packages"]
+    tree = json.loads(host.file(f"{directory}/node_modules/.package-lock.json").content_string)["packages"]
+    assert tree, f"nothing recorded as installed in {directory}"
+    for path, entry in tree.items():
+        assert path in lock, f"{directory}: {path} installed but not in the lock"
+        for key in ("version", "integrity"):
+            assert entry.get(key) == lock[path].get(key), (
+                f"{directory}: {path} {key} {entry.get(key)} != lock"
+            )
+    top = {
+        p
+        for p, e in lock.items()
+        if p.count("node_modules/") == 1 and not e.get("optional") and not e.get("dev")
+    }
+    assert top <= set(tree), f"{directory}: in the lock, not installed: {sorted(top - set(tree))[:10]}"
+
+
+def test_installed_from_the_committed_locks(host, code_server):
+    """code-server and its private Node.js and npm came from the locks the role
+    ships (npm ci checks each package's sha512; the proxy's test shows it
+    refusing an altered one): the locks kept in the image are the committed
+    ones, and the installed trees are what they pin."""
+    prefix = code_server["prefix"]
+    files = Path(__file__).resolve().parents[2] / "roles" / "code_server" / "files" / "npm"
+    committed = {
+        prefix: files / f"code-server-{code_server['version']}",
+        f"{prefix}/node": files
+        / f"node-{code_server['node_version']}-npm-{code_server['npm_version']}-{host.system_info.arch}",
+    }
+    for directory, source in committed.items():
+        for name in ("package.json", "package-lock.json"):
+            kept = host.file(f"{directory}/{name}")
+            assert kept.exists and kept.user == "root", f"{directory}/{name} not kept in the image"
+            assert kept.content_string == (source / name).read_text(), (
+                f"{directory}/{name} is not {source / name}"
+            )
+        installed_matches_lock(host, directory)
+    node_tree = json.loads(host.file(f"{prefix}/node/node_modules/.package-lock.json").content_string)[
+        "packages"
+    ]
+    assert node_tree[f"node_modules/{code_server['node_package']}"]["version"] == code_server["node_version"]
+    assert node_tree["node_modules/npm"]["version"] == code_server["npm_version"]
 
 
 def test_install_is_root_owned(host, code_server):

@@ -101,6 +101,21 @@ CASES = {
         {"code_server_version": "4.100.3"},
         ["code-server 4.100.3 needs Node.js 20", "code_server_node_version"],
     ),
+    "code_server: a version without a lock": (
+        "code_server",
+        {"code_server_version": "4.140.0"},
+        ["code_server_npm_lock_dir", "code-server-4.140.0", "4.140.0", "npm install --package-lock-only"],
+    ),
+    "code_server: a lock of another package": (
+        "code_server",
+        {"code_server_npm_lock_dir": "{{ role_path }}/../jupyterhub/files/npm/configurable-http-proxy-4.6.3"},
+        ["code_server_npm_lock_dir", "configurable-http-proxy"],
+    ),
+    "code_server: an npm version without a Node.js lock": (
+        "code_server",
+        {"code_server_npm_version": "11.0.0"},
+        ["code_server_node_npm_lock_dir", "code_server_npm_version", "npm 11.0.0"],
+    ),
 }
 
 
