@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import yaml
@@ -26,6 +27,9 @@ MINIFORGE_SHA = "2e1ad2188fe69fcdd522c2b20c08c800a5c7411b775eca768318b1540ed32e5
 JULIA_SHA = "aa5924114ecb89fd341e59aa898cd1882b3cb622ca4972582c1518eff5f68c05"
 
 # role, extra vars, words the failure must contain
+# A lock of another package: the hub's configurable-http-proxy.
+PROXY_LOCK = Path(__file__).resolve().parents[2] / "roles/jupyterhub/files/npm/configurable-http-proxy-4.6.3"
+
 CASES = {
     "conda: installer host unreachable": (
         "conda",
@@ -108,7 +112,7 @@ CASES = {
     ),
     "code_server: a lock of another package": (
         "code_server",
-        {"code_server_npm_lock_dir": "{{ role_path }}/../jupyterhub/files/npm/configurable-http-proxy-4.6.3"},
+        {"code_server_npm_lock_dir": str(PROXY_LOCK)},
         ["code_server_npm_lock_dir", "configurable-http-proxy"],
     ),
     "code_server: an npm version without a Node.js lock": (
