@@ -148,11 +148,23 @@ vm-test: venv vm-host-tools
 # qcow2 by tools/vm-image (vm_guest, cleanup, capture checks) and booted fresh
 # by tools/vm-test (the first-boot suite, hub login included); the images and
 # the disk go when they have been checked. CI_VM_DISTRO picks the distribution.
+# The hub gets a supplied certificate and key (made here, for this run): the
+# capture checks prove the key is not in the image, and the first boot that
+# the machine, given no key, makes its own pair naming itself.
+# CI_VM_MARKERS: the in-build suite's selection (the whole suite runs on the
+# same roles in the Packer and molecule/cpu lanes).
 CI_VM_DISTRO ?= debian13
+CI_VM_MARKERS ?= not gpu and not capture
 CI_VM_DIR := build/ci-vm-$(DSVM_RUN_ID)
 ci-vm: venv base-images vm-host-tools
+	mkdir -p $(CI_VM_DIR)/tls
+	openssl req -x509 -newkey rsa:2048 -sha256 -days 2 -nodes -subj /CN=supplied.dsvm.invalid \
+	  -keyout $(CI_VM_DIR)/tls/key.pem -out $(CI_VM_DIR)/tls/cert.pem 2>/dev/null
+	printf 'jupyterhub_tls_cert_src: %s\njupyterhub_tls_key_src: %s\n' \
+	  $(CURDIR)/$(CI_VM_DIR)/tls/cert.pem $(CURDIR)/$(CI_VM_DIR)/tls/key.pem >$(CI_VM_DIR)/tls.yml
 	DSVM_MANIFEST=$(CURDIR)/$(CI_VM_DIR)/packer-manifest.json \
-	  $(MAKE) --no-print-directory image DISTRO=$(CI_VM_DISTRO) IMAGE_VARS="$(DSVM_CI_VARS) tests/ci/vm-small.yml" \
+	  $(MAKE) --no-print-directory image DISTRO=$(CI_VM_DISTRO) \
+	  IMAGE_VARS="$(DSVM_CI_VARS) tests/ci/vm-small.yml $(CI_VM_DIR)/tls.yml" ACCEPTANCE_MARKERS="$(CI_VM_MARKERS)" \
 	  IMAGE_REPOSITORY=dsvm-ci-vm-$(DSVM_RUN_ID) BUILD_ID=ci-vm-$(DSVM_RUN_ID)
 	tools/vm-image dsvm-ci-vm-$(DSVM_RUN_ID):$(VARIANT)-$(CI_VM_DISTRO) $(CI_VM_DIR)/dsvm.qcow2
 	docker rmi dsvm-ci-vm-$(DSVM_RUN_ID):$(VARIANT)-$(CI_VM_DISTRO) dsvm-ci-vm-$(DSVM_RUN_ID):$(VARIANT) >/dev/null

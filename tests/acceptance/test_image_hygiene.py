@@ -37,8 +37,10 @@ def test_no_jupyterhub_secrets_baked(host, manifest):
     if hub is None:
         return  # no hub in this image: nothing of its can be baked
     with host.sudo():
-        if hub["tls_self_signed"]:
-            assert not host.file(f"{hub['tls_dir']}/key.pem").exists
+        # Neither a key made on the build machine nor a supplied one, unless
+        # jupyterhub_tls_key_in_image said to keep the supplied key.
+        if not hub.get("tls_key_in_image"):
+            assert not host.file(f"{hub['tls_dir']}/key.pem").exists, "a TLS key is baked into the image"
         # Nothing of one machine's hub (cookie secret, database, the proxy's API
         # token) stays in the image.
         left = host.run("find %s -mindepth 1", hub["state_dir"]).stdout.split()
