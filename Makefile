@@ -154,7 +154,7 @@ vm-test: venv vm-host-tools
 # CI_VM_MARKERS: the in-build suite's selection (the whole suite runs on the
 # same roles in the Packer and molecule/cpu lanes).
 CI_VM_DISTRO ?= debian13
-CI_VM_MARKERS ?= not gpu and not capture
+CI_VM_MARKERS ?= base
 CI_VM_DIR := build/ci-vm-$(DSVM_RUN_ID)
 ci-vm: venv base-images vm-host-tools
 	mkdir -p $(CI_VM_DIR)/tls
@@ -179,10 +179,11 @@ collection: venv
 lock: venv
 	$(BIN)/python tools/lock_envs.py $(LOCK_ARGS)
 
-# Everything CI runs: five jobs in three lanes (tools/lanes -j 3), each
+# Everything CI runs: six jobs in three lanes (tools/lanes -j 3), each
 # converging different content once: the whole CPU image on Debian 12 through
 # Packer | the whole CPU image on Debian 13 through Molecule | the gpu system
-# layer on Debian 13, then on Debian 12 | lint, collection and unit tests. A lane
+# layer on Debian 13, then on Debian 12 | lint, collection and unit tests | a
+# small Debian 13 image made a VM and booted under QEMU (ci-vm). A lane
 # takes the next job when it is free: on a fresh machine the two cold gpu
 # scenarios share one lane; when both start from cached layers
 # (tools/molecule-layered) that lane runs lint and unit tests as well.
@@ -199,7 +200,8 @@ test: venv
 	  '$(TIMED) molecule-gpu-debian12 $(MAKE) --no-print-directory molecule-gpu GPU_DISTROS=debian12' \
 	  '$(TIMED) lint $(MAKE) --no-print-directory lint; \
 	   $(TIMED) collection $(MAKE) --no-print-directory collection; \
-	   $(TIMED) unit $(MAKE) --no-print-directory unit'
+	   $(TIMED) unit $(MAKE) --no-print-directory unit' \
+	  '$(TIMED) ci-vm $(MAKE) --no-print-directory ci-vm'
 
 clean:
 	rm -rf $(VENV) .collections .ansible build packer-manifest.json
