@@ -143,3 +143,69 @@ def test_code_server_install_killed_half_way_resumes(container, repo_root, tmp_p
 
     rc, out = run_playbook(repo_root, container, playbook, {})
     assert rc == 0 and "changed=0" in out, f"the third run changed something\n{out[-2000:]}"
+
+
+PYTHON_ENVS_PLAYBOOK = """
+- hosts: all
+  gather_facts: true
+  tasks:
+    - name: Apt's lists, as the base role leaves them
+      ansible.builtin.apt:
+        update_cache: true
+    - name: The python_envs role (the hub's environment only)
+      ansible.builtin.include_role:
+        name: dsvm.image.python_envs
+      vars:
+        python_envs_enabled: [jupyterhub]
+        python_envs_default: jupyterhub
+        python_envs_share_files: false
+"""
+
+ENVS = "/opt/dsvm/envs"
+
+
+@pytest.fixture
+def uv_cache_container():
+    """A Debian 12 base container with the host's uv cache (what CI's lanes
+    share), so that the environment installs from it when it is warm."""
+    name = f"dsvm-unit-envs-{os.getpid()}"
+    cache = os.environ.get("DSVM_UV_CACHE", "/var/cache/dsvm/uv")
+    os.makedirs(cache, exist_ok=True)
+    subprocess.run(["docker", "run", "-d", "--name", name, "-v", f"{cache}:/var/cache/dsvm/uv",
+                    "dsvm-base:debian12", "sleep", "infinity"], check=True, capture_output=True)  # fmt: skip
+    try:
+        yield name
+    finally:
+        subprocess.run(["docker", "rm", "-f", name], capture_output=True)
+
+
+def test_python_env_build_killed_half_way_resumes(uv_cache_container, repo_root, tmp_path):
+    """Killed while uv fills an environment (its packages being written or
+    compiled), the environment has no marker; the next run builds it again
+    from its lock and marks it, its Python imports what the lock pins, and the
+    run after changes nothing."""
+    container = uv_cache_container
+    playbook = tmp_path / "envs.yml"
+    playbook.write_text(PYTHON_ENVS_PLAYBOOK)
+    trust_host_bundle(container)
+    env = f"{ENVS}/jupyterhub"
+    started = f"ls -d {env}/lib/python3*/site-packages/jupyterhub"
+    writing, output = kill_when(container, repo_root, playbook, started, 900, 0.3)
+    sh(container, "pkill -9 -f uv; true")
+    assert writing, f"uv never started writing the environment\n{output[-3000:]}"
+    assert sh(container, f"test -e {env}/.dsvm-lock-sha256").returncode != 0, "finished before the kill"
+
+    rc, out = run_playbook(repo_root, container, playbook, {})
+    assert rc == 0, f"the run after the kill failed\n{out[-3000:]}"
+    marker = sh(container, f"cat {env}/.dsvm-lock-sha256", check=True).stdout.strip()
+    lock = sh(container, f"sha1sum {ENVS}/jupyterhub.lock.txt", check=True).stdout.split()[0]
+    assert marker == lock, (marker, lock)
+    check = sh(
+        container, f"{env}/bin/python -c 'import jupyterhub, jupyterlab; print(jupyterhub.__version__)'"
+    )
+    assert check.returncode == 0, check.stderr[-2000:]
+    pinned = sh(container, f"grep -i '^jupyterhub==' {ENVS}/jupyterhub.lock.txt", check=True).stdout
+    assert f"=={check.stdout.strip()}" in pinned, (check.stdout, pinned)
+
+    rc, out = run_playbook(repo_root, container, playbook, {})
+    assert rc == 0 and "changed=0" in out, f"the third run changed something\n{out[-2000:]}"
