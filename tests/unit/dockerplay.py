@@ -1,9 +1,14 @@
 """What the bad-input tests share: a playbook run against a throwaway container
-over the docker connection, and the set of paths that changed in it."""
+over the docker connection, the set of paths that changed in it, and an HTTP
+server the container reaches (a mirror)."""
 
+import contextlib
+import functools
+import http.server
 import json
 import os
 import subprocess
+import threading
 from pathlib import Path
 
 # Ansible's own scratch space inside the container, not the host under test.
@@ -143,3 +148,22 @@ def assert_refused(case: str, result: dict, words, host_changes, *, may_download
     if not (may_download and "artifact '" in result["text"]):
         assert result["changed"] == 0, f"{case}: {result['changed']} task(s) changed"
     assert not host_changes, f"the host changed: {host_changes}"
+
+
+@contextlib.contextmanager
+def bridge_http_server(container: str, root: Path):
+    """Serve ROOT over HTTP on CONTAINER's docker bridge gateway; yields the
+    base URL as the container sees it."""
+    gateway = subprocess.run(
+        ["docker", "inspect", "-f", "{{range .NetworkSettings.Networks}}{{.Gateway}}{{end}}", container],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
+    server = http.server.ThreadingHTTPServer((gateway, 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://{gateway}:{server.server_address[1]}"
+    finally:
+        server.shutdown()

@@ -10,14 +10,11 @@ runs: the served key is not theirs, so it must be refused with nothing written
 where apt reads keys or sources.
 """
 
-import functools
-import http.server
 import shutil
 import subprocess
-import threading
 
 import pytest
-from dockerplay import run_playbook
+from dockerplay import bridge_http_server, run_playbook
 
 pytestmark = pytest.mark.docker
 
@@ -93,19 +90,8 @@ def mirror(container, keys, tmp_path_factory):
     (root / "keys" / "attacker.asc").write_bytes(attacker)
     (root / "keys" / "both.asc").write_bytes(keys["trusted"][1] + attacker)
     (root / "keys" / "not-a-key.asc").write_text("<html>login page of a captive portal</html>\n")
-    gateway = subprocess.run(
-        ["docker", "inspect", "-f", "{{range .NetworkSettings.Networks}}{{.Gateway}}{{end}}", container],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
-    server = http.server.ThreadingHTTPServer((gateway, 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://{gateway}:{server.server_address[1]}"
-    finally:
-        server.shutdown()
+    with bridge_http_server(container, root) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -6,16 +6,13 @@ the docker bridge gateway) plays the mirror. Failure cases compare `docker diff`
 before and after: a refused, unreachable or mismatched artifact leaves nothing.
 """
 
-import functools
 import hashlib
-import http.server
 import socket
 import subprocess
-import threading
 
 import pytest
+from dockerplay import bridge_http_server, run_playbook
 from dockerplay import changed_paths as diff
-from dockerplay import run_playbook
 
 pytestmark = pytest.mark.docker
 
@@ -47,20 +44,8 @@ def mirror(container, tmp_path_factory):
     (root / "mirror" / "vendor.example" / "dl" / "tool-1.0.tar.gz").write_bytes(PAYLOAD)
     (root / "override").mkdir()
     (root / "override" / "other.bin").write_bytes(OTHER)
-    gateway = subprocess.run(
-        ["docker", "inspect", "-f", "{{range .NetworkSettings.Networks}}{{.Gateway}}{{end}}", container],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
-    server = http.server.ThreadingHTTPServer((gateway, 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://{gateway}:{server.server_address[1]}"
-    finally:
-        server.shutdown()
+    with bridge_http_server(container, root) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
