@@ -137,6 +137,11 @@ def test_conda_environments_packages(tmp_path):
         {"env": "/opt/dsvm/conda/envs/analysis", "name": "python", "version": "3.12.8",
          "build": "h9e4cc4f_1_cpython", "channel": "conda-forge", "subdir": "linux-64",
          "fn": "python-3.12.8-h9e4cc4f_1_cpython.tar.bz2"},
+        # A second record of the same package in the same environment (a stale
+        # conda-meta file): one component, the first.
+        {"env": "/opt/dsvm/conda", "name": "python", "version": "3.12.8", "build": "h9e4cc4f_1_cpython",
+         "channel": "https://conda.anaconda.org/conda-forge/linux-64", "subdir": "linux-64",
+         "fn": "python-3.12.8-h9e4cc4f_1_cpython.conda", "md5": "ef" * 16},
         {"env": "/opt/dsvm/conda/envs/analysis", "name": "_libgcc_mutex", "version": "0.1",
          "build": "conda_forge", "channel": "https://mirror.example/conda/conda-forge/noarch",
          "subdir": "noarch", "md5": "not-a-digest"},
@@ -225,6 +230,7 @@ def test_julia_and_its_depots_packages(tmp_path):
 
 
 CS = "/opt/dsvm/code-server"
+LOCKED = "sha512-" + base64.b64encode(b"\x02" * 64).decode()
 VSCODE = f"{CS}/node_modules/code-server/lib/vscode"
 
 
@@ -238,11 +244,14 @@ def test_nested_npm_trees_no_lock_lists(tmp_path):
             "": {"name": "cs"},
             "node_modules/code-server": {"version": "4.139.1", "integrity": "sha512-" + b64("x" * 64)},
             "node_modules/code-server/node_modules/argon2": {"version": "0.41.1"},
+            # An alias: the lock names it by its directory, its package.json by the real name.
+            "node_modules/string-width-cjs": {"name": "string-width", "version": "4.2.3"},
         }
     }
     packages = json_lines(
         {"path": f"{CS}/node_modules/code-server", "name": "code-server", "version": "4.139.1"},
         {"path": f"{CS}/node_modules/code-server/node_modules/argon2", "name": "argon2", "version": "0.41.1"},
+        {"path": f"{CS}/node_modules/string-width-cjs", "name": "string-width", "version": "4.2.3"},
         {"path": f"{VSCODE}/node_modules/@vscode/ripgrep", "name": "@vscode/ripgrep", "version": "1.15.11"},
         {"path": f"{VSCODE}/node_modules/@vscode/ripgrep", "name": "@vscode/ripgrep", "version": "1.15.11"},
         {"path": f"{VSCODE}/node_modules/semver", "name": "semver", "version": "7.6.3"},
@@ -259,6 +268,7 @@ def test_nested_npm_trees_no_lock_lists(tmp_path):
         [
             "pkg:npm/code-server@4.139.1",
             "pkg:npm/argon2@0.41.1",
+            "pkg:npm/string-width-cjs@4.2.3",
             "pkg:npm/%40vscode/ripgrep@1.15.11",
             "pkg:npm/semver@7.6.3",
             "pkg:npm/semver@7.6.3",
@@ -296,7 +306,7 @@ def lay_tree(root: Path) -> None:
     nm = root / "code-server" / "node_modules"
     write(
         nm / ".package-lock.json",
-        json.dumps({"packages": {"node_modules/code-server": {"version": "4.139.1"}}}),
+        json.dumps({"packages": {"node_modules/code-server": {"version": "4.139.1", "integrity": LOCKED}}}),
     )
     for pkg, version in {
         "code-server": "4.139.1",
@@ -380,6 +390,9 @@ def test_gather_reads_conda_meta_package_roots_and_julia_manifests(tmp_path):
         kinds
     )
     assert "pkg:generic" in kinds
+    # code-server itself from the lock (with its hash), not again from its package.json
+    cs = [c for c in found if c["name"] == "code-server"]
+    assert [c["hashes"] for c in cs] == [[{"alg": "SHA-512", "content": "02" * 64}]]
 
 
 MANIFEST_FRAGMENTS = {
@@ -463,4 +476,7 @@ def test_playbook_gathers_conda_julia_and_nested_npm_trees(container, repo_root,
         (f"{vscode}/extensions/git", "pkg:npm/semver@7.6.3"),
         (f"{vscode}/node_modules/semver", "pkg:npm/lru-cache@6.0.0"),
     }, npm
+    # code-server from the hidden lock of its prefix's tree (found there too)
+    cs = next(c for c in by_kind["pkg:npm"] if c["name"] == "code-server")
+    assert cs["hashes"] == [{"alg": "SHA-512", "content": "02" * 64}], cs
     assert len(by_kind["pkg:deb"]) > 50
