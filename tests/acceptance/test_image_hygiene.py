@@ -1,7 +1,10 @@
 """What playbooks/cleanup.yml guarantees before capture. True only after it ran:
 the Packer build and the molecule/cpu scenario run it first (marker `capture`)."""
 
+import base64
 import json
+import posixpath
+import tomllib
 
 import pytest
 from dsvm_host import run_script
@@ -111,6 +114,102 @@ def test_no_test_accounts_left(host):
     assert host.run("ls -d /home/dsvmtest* 2>/dev/null").stdout.strip() == ""
 
 
+def read_sbom(host) -> str:
+    return host.file(host.check_output("dsvm-info --sbom")).content_string
+
+
+def props(component) -> dict:
+    return {p["name"]: p["value"] for p in component.get("properties", [])}
+
+
+# What the SBOM should hold of conda, Julia and code-server, counted on the
+# machine its own way: conda-meta/*.json of each conda environment, the Julia
+# depot's environment manifests (raw), and every package.json with a version
+# at a package root (node_modules/NAME or node_modules/@SCOPE/NAME, links not
+# followed) under code-server's lib/vscode. Argument: a JSON object
+# {conda: [dirs], depot: path or null, vscode: path or null}.
+SBOM_SOURCES = r"""
+import base64, glob, json, os, re, sys
+want = json.loads(sys.argv[1])
+conda = {}
+for d in want["conda"]:
+    for env in [d] + sorted(glob.glob(os.path.join(d, "envs", "*"))):
+        if os.path.isdir(os.path.join(env, "conda-meta")):
+            conda[os.path.realpath(env)] = len(glob.glob(os.path.join(env, "conda-meta", "*.json")))
+julia = {}
+if want["depot"]:
+    for path in glob.glob(os.path.join(want["depot"], "environments", "*", "*Manifest*.toml")):
+        julia[path] = base64.b64encode(open(path, "rb").read()).decode()
+root = re.compile(r".*/node_modules/(@[^/.][^/]*/)?[^/.@][^/]*$")
+vscode = []
+for top, dirs, files in os.walk(want["vscode"] or "/nonexistent"):
+    if "package.json" in files and root.match(top):
+        try:
+            meta = json.load(open(os.path.join(top, "package.json")))
+        except ValueError:
+            continue
+        if isinstance(meta, dict) and isinstance(meta.get("version"), str):
+            vscode.append(top)
+print(json.dumps({"conda": conda, "julia": julia, "vscode": sorted(vscode)}))
+"""
+
+
+def test_sbom_lists_conda_julia_and_code_server(host, manifest):
+    """Where the image's manifest has them, the SBOM lists every package of
+    every conda environment (pkg:conda, one per conda-meta record), Julia
+    (pkg:generic/julia) and every entry of its depot's environment manifests
+    (pkg:julia), and every npm package of code-server's lib/vscode trees (no
+    hidden lock lists them). Where it has no conda or Julia, the SBOM has
+    none of their components."""
+    components = json.loads(read_sbom(host))["components"]
+    settings = manifest["settings"]
+    conda, julia, code_server = settings.get("conda"), settings.get("julia"), settings.get("code_server")
+    dirs = [conda["prefix"]] if conda else []
+    dirs += [
+        posixpath.dirname(posixpath.dirname(env["python"]))
+        for env in manifest.get("python_envs", {}).values()
+    ]
+    vscode = f"{code_server['prefix']}/node_modules/code-server/lib/vscode" if code_server else None
+    want = {"conda": dirs, "depot": julia["depot"] if julia else None, "vscode": vscode}
+    with host.sudo():
+        res = run_script(host, SBOM_SOURCES, json.dumps(want))
+    assert res.rc == 0, res.stderr
+    found = json.loads(res.stdout)
+    purls = [c["purl"] for c in components]
+
+    if conda:
+        assert found["conda"], f"no conda-meta in conda's prefix {conda['prefix']}"
+        for env, count in found["conda"].items():
+            listed = [c for c in components if props(c).get("dsvm:conda_env") == env]
+            assert len(listed) == count, (
+                f"{env}: {len(listed)} pkg:conda components, {count} conda-meta records"
+            )
+            assert all(c["purl"].startswith("pkg:conda/") for c in listed)
+    else:
+        assert not [p for p in purls if p.startswith("pkg:conda/")], "pkg:conda components without conda"
+
+    if julia:
+        assert f"pkg:generic/julia@{julia['version']}" in purls
+        if julia.get("ijulia"):
+            assert any(p.startswith("pkg:julia/IJulia@") for p in purls), "IJulia is not in the SBOM"
+        for path, content in found["julia"].items():
+            data = tomllib.loads(base64.b64decode(content).decode())
+            deps = data["deps"] if "manifest_format" in data else data
+            count = sum(len(entries) for entries in deps.values() if isinstance(entries, list))
+            env = posixpath.dirname(path)
+            listed = [c for c in components if props(c).get("dsvm:julia_env") == env]
+            assert len(listed) == count, f"{path}: {len(listed)} pkg:julia components, {count} entries"
+    else:
+        assert not [p for p in purls if p.startswith(("pkg:julia/", "pkg:generic/julia@"))]
+
+    if code_server:
+        assert found["vscode"], f"no npm packages under {vscode}: is code-server installed there?"
+        # An npm component's bom-ref ends in #its directory, whatever listed it.
+        listed = {c["bom-ref"].split("#", 1)[1] for c in components if c["purl"].startswith("pkg:npm/")}
+        missing = sorted(set(found["vscode"]) - listed)
+        assert not missing, f"{len(missing)} of code-server's npm packages not in the SBOM: {missing[:10]}"
+
+
 def test_sbom_lists_the_image(host, manifest):
     """`dsvm-info --sbom` names a CycloneDX 1.6 document that validates against
     the schema and lists every installed Debian package, every distribution of
@@ -120,8 +219,7 @@ def test_sbom_lists_the_image(host, manifest):
         from cyclonedx.validation.json import JsonStrictValidator
     except ImportError:
         pytest.fail("cyclonedx-python-lib is needed to check the SBOM (make venv installs it)")
-    path = host.check_output("dsvm-info --sbom")
-    text = host.file(path).content_string
+    text = read_sbom(host)
     assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(text) is None
     components = json.loads(text)["components"]
     debs = [c for c in components if c["purl"].startswith("pkg:deb/")]
