@@ -33,7 +33,7 @@ export DSVM_RUN_ID ?= $(RUN_ID)
 TIMED := tools/timed
 
 .PHONY: help venv docker base-images lint unit molecule molecule-roles molecule-cpu molecule-gpu lock \
-        image ci-image ci-vm vm-host-tools vm-image vm-test packer-validate collection test clean
+        image ci-image ci-vm ci-qemu qemu-image vm-host-tools vm-image vm-test packer-validate collection test clean
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -143,6 +143,28 @@ vm-image: venv vm-host-tools
 vm-test: venv vm-host-tools
 	tools/vm-test $(VM_DISK)
 
+# A VM image built by Packer's qemu source (tools/packer-qemu-build.sh): QEMU
+# boots a base disk made from Debian's archive (tools/vm-base-disk, rebuilt
+# only when its recipe changes) or DSVM_QEMU_BASE_URL's cloud image, and
+# site.yml, the suite, vm.yml and the capture checks run over SSH. KVM where
+# usable, TCG otherwise (DSVM_VM_ACCEL overrides).
+QEMU_DISK ?= build/dsvm-$(VARIANT)-$(DISTRO)-qemu.qcow2
+qemu-image: venv base-images vm-host-tools
+	mkdir -p $(dir $(QEMU_DISK))
+	DSVM_ANSIBLE_VARS_EXTRA="$(IMAGE_VARS)" DSVM_ACCEPTANCE_MARKERS="$(ACCEPTANCE_MARKERS)" \
+	  tools/packer-qemu-build.sh $(VARIANT) $(DISTRO) $(QEMU_DISK)
+
+# CI's proof of the qemu source: the base role only (tests/ci/qemu-small.yml)
+# on Debian 13 under TCG, then booted fresh with the first-boot suite.
+CI_QEMU_DIR := build/ci-qemu-$(DSVM_RUN_ID)
+ci-qemu: venv base-images vm-host-tools
+	mkdir -p $(CI_QEMU_DIR)
+	DSVM_ANSIBLE_VARS_EXTRA=tests/ci/qemu-small.yml DSVM_ACCEPTANCE_MARKERS=base \
+	  DSVM_QEMU_DISK_SIZE=8G DSVM_BUILD_ID=ci-qemu-$(DSVM_RUN_ID) \
+	  tools/packer-qemu-build.sh $(VARIANT) $(CI_VM_DISTRO) $(CI_QEMU_DIR)/dsvm.qcow2
+	tools/vm-test $(CI_QEMU_DIR)/dsvm.qcow2
+	[[ -n "$(KEEP_CI_IMAGE)" ]] || rm -f $(CI_QEMU_DIR)/dsvm.qcow2
+
 # CI's VM stage: a small image (tests/ci/vm-small.yml: base, the default
 # environment, the hub) built and tested by Packer like `make image`, made a
 # qcow2 by tools/vm-image (vm_guest, cleanup, capture checks) and booted fresh
@@ -179,11 +201,12 @@ collection: venv
 lock: venv
 	$(BIN)/python tools/lock_envs.py $(LOCK_ARGS)
 
-# Everything CI runs: six jobs in three lanes (tools/lanes -j 3), each
+# Everything CI runs: seven jobs in three lanes (tools/lanes -j 3), each
 # converging different content once: the whole CPU image on Debian 12 through
 # Packer | the whole CPU image on Debian 13 through Molecule | the gpu system
 # layer on Debian 13, then on Debian 12 | lint, collection and unit tests | a
-# small Debian 13 image made a VM and booted under QEMU (ci-vm). A lane
+# small Debian 13 image made a VM and booted under QEMU (ci-vm) | the base
+# role built in a VM by Packer's qemu source and booted (ci-qemu). A lane
 # takes the next job when it is free: on a fresh machine the two cold gpu
 # scenarios share one lane; when both start from cached layers
 # (tools/molecule-layered) that lane runs lint and unit tests as well.
@@ -201,7 +224,8 @@ test: venv
 	  '$(TIMED) lint $(MAKE) --no-print-directory lint; \
 	   $(TIMED) collection $(MAKE) --no-print-directory collection; \
 	   $(TIMED) unit $(MAKE) --no-print-directory unit' \
-	  '$(TIMED) ci-vm $(MAKE) --no-print-directory ci-vm'
+	  '$(TIMED) ci-vm $(MAKE) --no-print-directory ci-vm' \
+	  '$(TIMED) ci-qemu $(MAKE) --no-print-directory ci-qemu'
 
 clean:
 	rm -rf $(VENV) .collections .ansible build packer-manifest.json

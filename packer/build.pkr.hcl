@@ -20,8 +20,16 @@ locals {
   # The docker source is reached through the docker connection, given in the
   # inventory (not as extra vars, which would also apply to localhost and send
   # sbom.yml's controller tasks into the container).
-  docker_inventory  = "{{ .HostAlias }} ansible_connection=community.docker.docker ansible_host=${local.container_name} ansible_user=root\n"
-  pytest            = "${var.acceptance_pytest} ${local.repo_root}/tests/acceptance -p no:cacheprovider"
+  docker_inventory = "{{ .HostAlias }} ansible_connection=community.docker.docker ansible_host=${local.container_name} ansible_user=root\n"
+  pytest           = "${var.acceptance_pytest} ${local.repo_root}/tests/acceptance -p no:cacheprovider"
+  ssh_suite        = "DSVM_PYTEST=${var.acceptance_pytest} ${local.repo_root}/tools/build-ssh-suite"
+  # The key the SSH sources log in with: the qemu source's file, or Packer's
+  # temporary key (the clouds; build.SSHPrivateKey, given in each step: locals
+  # cannot read build). One control socket per build.
+  ssh_suite_env = [
+    "DSVM_BUILD_SSH_KEY_FILE=${var.ssh_private_key_file}",
+    "DSVM_BUILD_SSH_DIR=/tmp/dsvm-build-ssh-${local.build_id}",
+  ]
   ansible_vars_args = flatten([for f in var.ansible_vars_files : ["--extra-vars", "@${f}"]])
   manifest_out      = var.manifest_path != "" ? var.manifest_path : "${local.repo_root}/build/packer-manifest.json"
   # cleanup.yml writes the image's SBOM (sbom.yml) and keeps a copy here.
@@ -83,9 +91,13 @@ build {
     inline = var.run_acceptance_tests ? ["${local.pytest} --hosts=docker://${local.container_name} -m '${var.acceptance_markers}' ${join(" ", var.acceptance_args)}"] : ["echo acceptance tests disabled"]
   }
 
+  # Over SSH with the key Packer logs in with (the qemu source's file, or the
+  # clouds' temporary key); tools/build-ssh-suite keeps that connection for
+  # the capture checks below.
   provisioner "shell-local" {
-    except = ["docker.dsvm"]
-    inline = var.run_acceptance_tests ? ["${local.pytest} --hosts='ssh://${build.User}@${build.Host}:${build.Port}' --sudo -m '${var.acceptance_markers}' ${join(" ", var.acceptance_args)}"] : ["echo acceptance tests disabled"]
+    except           = ["docker.dsvm"]
+    environment_vars = concat(local.ssh_suite_env, ["DSVM_BUILD_SSH_KEY=${build.SSHPrivateKey}"])
+    inline           = var.run_acceptance_tests ? ["${local.ssh_suite} '${build.Host}' '${build.Port}' '${build.User}' -m '${var.acceptance_markers}' ${join(" ", var.acceptance_args)}"] : ["echo acceptance tests disabled"]
   }
 
   # 3. Deprovision, then check what capture needs.
@@ -98,8 +110,19 @@ build {
     extra_arguments         = local.sbom_vars
   }
 
+  # The qemu source's VM: playbooks/vm.yml (roles/vm_guest with the image's
+  # manifest, so the cloud's user joins the data-science group; then
+  # cleanup.yml). The clouds' own images have their kernel and agents.
   provisioner "ansible" {
-    except           = ["docker.dsvm"]
+    only             = ["qemu.dsvm"]
+    playbook_file    = "${local.repo_root}/playbooks/vm.yml"
+    user             = var.ssh_username
+    ansible_env_vars = local.ansible_env
+    extra_arguments  = concat(["--become"], local.ansible_vars_args, local.sbom_vars)
+  }
+
+  provisioner "ansible" {
+    except           = ["docker.dsvm", "qemu.dsvm"]
     playbook_file    = "${local.repo_root}/playbooks/cleanup.yml"
     user             = var.ssh_username
     ansible_env_vars = local.ansible_env
@@ -109,6 +132,13 @@ build {
   provisioner "shell-local" {
     only   = ["docker.dsvm"]
     inline = var.run_acceptance_tests ? ["${local.pytest} --hosts=docker://${local.container_name} -m capture"] : ["echo acceptance tests disabled"]
+  }
+
+  # The build user itself goes in the source's shutdown command, after these.
+  provisioner "shell-local" {
+    except           = ["docker.dsvm"]
+    environment_vars = concat(local.ssh_suite_env, ["DSVM_BUILD_SSH_KEY=${build.SSHPrivateKey}"])
+    inline           = var.run_acceptance_tests ? ["${local.ssh_suite} '${build.Host}' '${build.Port}' '${build.User}' -m capture"] : ["echo acceptance tests disabled"]
   }
 
   post-processor "docker-tag" {

@@ -30,6 +30,12 @@ source "docker" "dsvm" {
   ]
 }
 
+# A qcow2 built by booting a base disk: by default one tools/vm-base-disk
+# made from Debian's archive (make qemu-image), or a cloud image by URL and
+# checksum. The seed (qemu_cd_files, a CD labelled cidata) gives cloud-init's
+# default user the key Packer logs in with. Packer 1.6 has no firmware
+# option: UEFI firmware (a base disk from tools/vm-base-disk boots only UEFI)
+# is given to QEMU as -bios.
 source "qemu" "dsvm" {
   iso_url              = var.qemu_iso_url
   iso_checksum         = var.qemu_iso_checksum
@@ -37,17 +43,21 @@ source "qemu" "dsvm" {
   disk_size            = var.qemu_disk_size
   format               = "qcow2"
   accelerator          = var.qemu_accelerator
+  qemuargs             = concat(var.qemu_firmware != "" ? [["-bios", var.qemu_firmware]] : [], [["-cpu", var.qemu_accelerator == "kvm" ? "host" : "max"]])
   headless             = true
-  memory               = 4096
-  cpus                 = 2
+  memory               = var.qemu_memory
+  cpus                 = var.qemu_cpus
   cd_files             = var.qemu_cd_files
   cd_label             = "cidata"
   ssh_username         = var.ssh_username
   ssh_private_key_file = var.ssh_private_key_file
   ssh_timeout          = "30m"
-  output_directory     = "output-qemu-${var.variant}"
+  output_directory     = var.qemu_output_directory != "" ? var.qemu_output_directory : "output-qemu-${var.variant}"
   vm_name              = "${local.image_label}.qcow2"
-  shutdown_command     = "sudo shutdown -P now"
+  # The last step of deprovisioning: the build's login user, its keys and
+  # its sudoers drop-in go (cloud-init makes the cloud's user at first boot).
+  shutdown_command = "sudo sh -c 'userdel -f -r ${var.ssh_username}; rm -f /etc/sudoers.d/90-cloud-init-users; shutdown -P now'"
+  shutdown_timeout = "15m"
 }
 
 source "azure-arm" "dsvm" {

@@ -139,6 +139,30 @@ variable "qemu_accelerator" {
   description = "kvm where /dev/kvm exists, tcg (slow software emulation) elsewhere."
 }
 
+variable "qemu_firmware" {
+  type        = string
+  default     = "/usr/share/ovmf/OVMF.fd"
+  description = "UEFI firmware QEMU boots with (-bios; Debian's ovmf package); empty: QEMU's BIOS."
+}
+
+variable "qemu_memory" {
+  type        = number
+  default     = 4096
+  description = "Memory of the build VM (MiB)."
+}
+
+variable "qemu_cpus" {
+  type        = number
+  default     = 2
+  description = "CPUs of the build VM."
+}
+
+variable "qemu_output_directory" {
+  type        = string
+  default     = ""
+  description = "Where Packer writes the qcow2 (must not exist); empty: output-qemu-VARIANT."
+}
+
 variable "qemu_disk_size" {
   type        = string
   default     = "40G"

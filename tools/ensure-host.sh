@@ -10,10 +10,12 @@ command -v debootstrap >/dev/null || need+=(debootstrap)
 # OpenPGP keys for the repository key tests (tests/unit/test_apt_key.py).
 command -v gpg >/dev/null || need+=(gpg)
 command -v packer >/dev/null || need+=(packer)
-# The VM image (tools/vm-disk) and its boot test (tools/vm-test).
+# The VM image (tools/vm-disk), its boot test (tools/vm-test) and Packer's qemu
+# source (make qemu-image: xorriso writes its cloud-init seed CD).
 command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
 command -v qemu-img >/dev/null || need+=(qemu-utils)
 [[ -f /usr/share/OVMF/OVMF_CODE_4M.fd || -f /usr/share/OVMF/OVMF_CODE.fd ]] || need+=(ovmf)
+command -v xorriso >/dev/null || need+=(xorriso)
 [[ -d /usr/lib/grub/x86_64-efi ]] && command -v grub-mkstandalone >/dev/null || need+=(grub-efi-amd64-bin)
 command -v mcopy >/dev/null || need+=(mtools)
 command -v mkfs.vfat >/dev/null || need+=(dosfstools)

@@ -147,9 +147,12 @@ def test_sudo_keeps_a_umask_others_can_read(host):
     it must not get the login umask, or what is installed with it is
     unreadable to service users and users (Debian 13's pam_umask there made
     the proxy's npm tree unreadable to jupyterhub-proxy)."""
-    out = host.run("sudo -n sh -c umask")
-    assert out.rc == 0, out.stderr
-    assert int(out.stdout.strip(), 8) & 0o005 == 0, f"sudo's umask is {out.stdout.strip()}"
+    # Called from a login session's umask, too (SSH: Packer's qemu and cloud
+    # builds): sudo must not take the union of the caller's and its own.
+    for caller in ("", "umask 027; "):
+        out = host.run("sh -c %s", f"{caller}sudo -n sh -c umask")
+        assert out.rc == 0, out.stderr
+        assert int(out.stdout.strip(), 8) & 0o005 == 0, f"sudo's umask is {out.stdout.strip()} ({caller!r})"
 
 
 def test_login_lockout_in_every_pam_login(host, base_settings):

@@ -89,37 +89,77 @@ def test_module_type_packages(host, gpu):
     assert ("open" if is_open else "proprietary") == gpu["module"], open_dkms.stdout
 
 
-def test_image_kernel_is_the_kernel_package(host, gpu):
-    depends = host.check_output("dpkg-query -W -f='${Depends}' linux-image-amd64")
-    assert f"linux-image-{gpu['kernel']}" in depends, (gpu["kernel"], depends)
-    assert host.file(f"/boot/vmlinuz-{gpu['kernel']}").exists
-    assert host.file(f"/lib/modules/{gpu['kernel']}/build").exists, "no headers for the image kernel"
+def installed_kernels(host):
+    """The kernel versions the image can boot: every installed linux-image-VERSION
+    package (Debian's -unsigned builds carry the same version; -dbg is no kernel)."""
+    out = host.check_output(
+        "dpkg-query -W -f='${db:Status-Abbrev} ${Package}\\n' 'linux-image-[0-9]*' 2>/dev/null || true"
+    )
+    kernels = set()
+    for line in out.splitlines():
+        status, _, package = line.strip().partition(" ")
+        if status.startswith("ii") and not package.endswith("-dbg"):
+            kernels.add(package.strip().removeprefix("linux-image-").removesuffix("-unsigned"))
+    return sorted(kernels)
 
 
-def test_dkms_module_built_for_the_image_kernel(host, gpu):
-    kernel = gpu["kernel"]
-    status = host.check_output("dkms status -k %s", kernel)
-    assert re.search(r": installed", status), status
-    modules = host.check_output(
-        "find /lib/modules/%s/updates -name 'nvidia*.ko*' -printf '%%f\\n' 2>/dev/null || true", kernel
-    ).split()
-    core = [m for m in modules if re.match(r"nvidia(-current)?(-open)?\.ko", m)]
-    assert core, f"no nvidia .ko under /lib/modules/{kernel}/updates: {modules}"
-    path = host.check_output("find /lib/modules/%s/updates -name '%s' | head -1", kernel, core[0])
-    info = host.check_output("modinfo -F version %s", path)
-    assert info.split(".")[0] == gpu["driver_branch"], info
-    assert info in gpu["driver_version"], (info, gpu["driver_version"])
-    license_ = host.check_output("modinfo -F license %s", path)
-    # The open module is dual MIT/GPL; the proprietary one is "NVIDIA".
-    assert ("GPL" in license_) == (gpu["module"] == "open"), license_
+def test_image_kernels_are_the_flavours_kernels(host, gpu, manifest):
+    flavours = manifest["settings"]["nvidia_driver"]["kernel_flavours"]
+    assert gpu["kernels"] and gpu["kernel"] == gpu["kernels"][0], gpu
+    assert len(gpu["kernels"]) == len(flavours), (gpu["kernels"], flavours)
+    for flavour, kernel in zip(flavours, gpu["kernels"], strict=True):
+        depends = host.check_output("dpkg-query -W -f='${Depends}' linux-image-%s", flavour)
+        assert f"linux-image-{kernel}" in depends, (flavour, kernel, depends)
+        assert host.file(f"/boot/vmlinuz-{kernel}").exists
+        assert host.file(f"/lib/modules/{kernel}/build").exists, f"no headers for kernel {kernel}"
+    # Every kernel the image can boot is one the module was built for.
+    assert set(installed_kernels(host)) == set(gpu["kernels"]), (installed_kernels(host), gpu["kernels"])
+
+
+def test_module_built_for_the_cloud_kernel_a_vm_boots(host, gpu, manifest):
+    """A VM made from the image (tools/vm-image, roles/vm_guest) boots Debian's
+    cloud kernel: the module must be there for it, not only for linux-image-amd64."""
+    if host.system_info.distribution != "debian":
+        pytest.skip(f"Debian's cloud flavour; this is {host.system_info.distribution}")
+    flavours = manifest["settings"]["nvidia_driver"]["kernel_flavours"]
+    if "cloud-amd64" not in flavours:
+        pytest.skip(f"nvidia_driver_kernel_flavours={flavours} leaves out cloud-amd64 (the image's choice)")
+    cloud = [k for k in gpu["kernels"] if k.endswith("-cloud-amd64")]
+    assert cloud, gpu["kernels"]
+    assert re.search(r": installed", host.check_output("dkms status -k %s", cloud[0]))
+
+
+@pytest.mark.parametrize("which", ["main", "others"])
+def test_dkms_module_built_for_every_image_kernel(host, gpu, which):
+    kernels = installed_kernels(host)
+    kernels = [gpu["kernel"]] if which == "main" else [k for k in kernels if k != gpu["kernel"]]
+    assert kernels, f"no {which} kernel installed: {installed_kernels(host)}"
+    for kernel in kernels:
+        status = host.check_output("dkms status -k %s", kernel)
+        assert re.search(r": installed", status), (kernel, status)
+        modules = host.check_output(
+            "find /lib/modules/%s/updates -name 'nvidia*.ko*' -printf '%%f\\n' 2>/dev/null || true", kernel
+        ).split()
+        core = [m for m in modules if re.match(r"nvidia(-current)?(-open)?\.ko", m)]
+        assert core, f"no nvidia .ko under /lib/modules/{kernel}/updates: {modules}"
+        path = host.check_output("find /lib/modules/%s/updates -name '%s' | head -1", kernel, core[0])
+        info = host.check_output("modinfo -F version %s", path)
+        assert info.split(".")[0] == gpu["driver_branch"], (kernel, info)
+        assert info in gpu["driver_version"], (kernel, info, gpu["driver_version"])
+        license_ = host.check_output("modinfo -F license %s", path)
+        # The open module is dual MIT/GPL; the proprietary one is "NVIDIA".
+        assert ("GPL" in license_) == (gpu["module"] == "open"), (kernel, license_)
 
 
 def test_nouveau_blacklisted(host, gpu):
     conf = host.file("/etc/modprobe.d/dsvm-blacklist-nouveau.conf")
     assert conf.contains("^blacklist nouveau$")
     assert "blacklist nouveau" in host.check_output("modprobe -c | grep -w nouveau || true")
-    initrd = host.check_output("lsinitramfs /boot/initrd.img-%s", gpu["kernel"])
-    assert "etc/modprobe.d/dsvm-blacklist-nouveau.conf" in initrd, "the initramfs lacks the blacklist"
+    for kernel in gpu["kernels"]:
+        initrd = host.check_output("lsinitramfs /boot/initrd.img-%s", kernel)
+        assert "etc/modprobe.d/dsvm-blacklist-nouveau.conf" in initrd, (
+            f"the initramfs of {kernel} lacks the blacklist"
+        )
 
 
 def test_nvidia_module_options(host):

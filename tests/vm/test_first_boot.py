@@ -4,6 +4,7 @@ nothing failed on the way."""
 
 import re
 
+import pytest
 from dsvm_host import hub_client, journal
 
 
@@ -28,6 +29,26 @@ def test_machine_id_made_on_this_boot(host, boot_epoch):
     assert host.file("/etc/machine-id").mtime.timestamp() >= boot_epoch - 2
 
 
+def test_booted_the_images_vm_kernel(host, manifest):
+    """The boot loader boots /vmlinuz: vm_guest points it at the VM's kernel
+    (Debian's cloud flavour), also where the image has more than one."""
+    assert host.check_output("uname -r") == manifest["settings"]["vm_guest"]["boot_kernel"]
+
+
+def test_gpu_driver_module_ready_for_the_booted_kernel(host, manifest):
+    """The gpu image on a VM: DKMS built the driver for the kernel this VM
+    boots, so a GPU VM size loads it (here no NVIDIA device: not loaded, and
+    test_no_unit_failed proves the driver's units skip instead of failing)."""
+    if "gpu" not in manifest:
+        pytest.skip("the image has no NVIDIA driver (no gpu entry in its manifest)")
+    kernel = host.check_output("uname -r")
+    assert kernel in manifest["gpu"]["kernels"], (kernel, manifest["gpu"]["kernels"])
+    modules = host.check_output("find /lib/modules/%s/updates -name 'nvidia*.ko*'", kernel).split()
+    core = [m for m in modules if re.search(r"/nvidia(-current)?(-open)?\.ko", m)]
+    assert core, f"no nvidia module for the booted kernel {kernel}: {modules}"
+    assert host.check_output("modinfo -F version %s", core[0]) in manifest["gpu"]["driver_version"]
+
+
 def test_no_unit_failed(host):
     failed = host.check_output("systemctl list-units --state=failed --no-legend --plain")
     assert failed.strip() == "", failed + "\n" + host.run("journalctl -b -p err --no-pager | tail -40").stdout
@@ -40,6 +61,29 @@ def test_network_from_dhcp_and_names_resolve(host):
     assert "routable" in link, link
     # QEMU's user network answers DNS through the host: a name of the outside.
     assert host.run("getent hosts deb.debian.org").rc == 0, host.run("resolvectl status").stdout
+
+
+def test_no_build_user_left(host, seed, manifest):
+    """Deprovisioned: the only people who can log in are the cloud's user and
+    the image's base_users, not whoever built it (Packer's login user, a
+    builder's keys or sudoers drop-in)."""
+    expected = {seed["user"], *manifest["settings"]["base"]["users"]}
+    people = {
+        e.split(":")[0]
+        for e in host.check_output("getent passwd").splitlines()
+        if 1000 <= int(e.split(":")[2]) < 60000
+    }
+    assert people <= expected, f"users not made by the cloud or base_users: {people - expected}"
+    with host.sudo():
+        dropins = host.check_output("ls /etc/sudoers.d").split()
+        keys = host.check_output("find /root /home -name authorized_keys").split()
+        mine = host.check_output("grep -l %s /etc/sudoers.d/* || true", seed["user"]).split()
+    # cloud-init's drop-in names the cloud's user; the base role's, base_users.
+    allowed = {"README", "dsvm-umask", *(p.rsplit("/", 1)[-1] for p in mine)}
+    allowed |= {f"dsvm-{u}" for u in expected}
+    assert set(dropins) <= allowed, set(dropins) - allowed
+    assert f"/home/{seed['user']}/.ssh/authorized_keys" in keys, keys
+    assert set(keys) <= {f"/home/{u}/.ssh/authorized_keys" for u in expected}, keys
 
 
 def test_cloud_user_in_the_data_science_group(host, seed, manifest):
