@@ -24,7 +24,9 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 die() { echo "packer-qemu-build: $*" >&2; exit 1; }
 [[ $# -eq 3 ]] || { echo "usage: tools/packer-qemu-build.sh VARIANT DISTRO OUT.qcow2" >&2; exit 2; }
-variant=$1 distro=$2 out=$3
+variant=$1 distro=$2
+# Absolute: Packer's provisioners do not run in this directory.
+out=$(realpath -m "$3")
 cd "$root"
 
 # Everything is checked before anything is written.
@@ -36,13 +38,17 @@ for tool in packer qemu-system-x86_64 qemu-img xorriso ssh ssh-keygen; do
   command -v "$tool" >/dev/null || die "$tool is missing: run 'make vm-host-tools'"
 done
 [[ -x $root/.venv/bin/ansible-playbook && -x $root/.venv/bin/pytest ]] || die "no tools in .venv: run 'make venv'"
+# Packer's Ansible provisioner runs ansible-playbook from PATH.
+export PATH="$root/.venv/bin:$PATH"
+export ANSIBLE_COLLECTIONS_PATH="$root/.collections:${ANSIBLE_COLLECTIONS_PATH:-}"
 firmware=${DSVM_QEMU_FIRMWARE:-/usr/share/ovmf/OVMF.fd}
 [[ -z $firmware || -f $firmware ]] || die "UEFI firmware $firmware is missing: install the ovmf package (make vm-host-tools)"
-kvm_usable() { [[ -r /dev/kvm && -w /dev/kvm ]] && grep -Eqw 'vmx|svm' /proc/cpuinfo; }
+kvm=${DSVM_KVM_DEVICE:-/dev/kvm}
+kvm_usable() { [[ -r $kvm && -w $kvm ]] && grep -Eqw 'vmx|svm' /proc/cpuinfo; }
 accel=${DSVM_VM_ACCEL:-auto}
 case $accel in
   auto) if kvm_usable; then accel=kvm; else accel=tcg; fi ;;
-  kvm) kvm_usable || die "DSVM_VM_ACCEL=kvm but KVM cannot work here (/dev/kvm missing or not writable, or no vmx/svm CPU flag): use DSVM_VM_ACCEL=tcg (software emulation, 6 to 10 times slower)" ;;
+  kvm) kvm_usable || die "DSVM_VM_ACCEL=kvm but KVM cannot work here ($kvm missing or not writable, or no vmx/svm CPU flag): use DSVM_VM_ACCEL=tcg (software emulation, 6 to 10 times slower)" ;;
   tcg) ;;
   *) die "DSVM_VM_ACCEL ($accel) must be auto, kvm or tcg" ;;
 esac
@@ -92,7 +98,7 @@ printf '#cloud-config\nssh_pwauth: false\nssh_authorized_keys:\n  - %s\n' "$(cat
 ca_bundle="${DSVM_HOST_CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}"
 ca_args=()
 [[ -f $ca_bundle ]] && ca_args=(-var "build_ca_files=[\"$ca_bundle\"]")
-manifest=${DSVM_MANIFEST:-${out%.qcow2}.packer-manifest.json}
+manifest=$(realpath -m "${DSVM_MANIFEST:-${out%.qcow2}.packer-manifest.json}")
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 log="${out%.qcow2}.packer.log"
 echo "packer-qemu-build: $variant on $distro from $base_url ($accel); log $log"

@@ -1,4 +1,5 @@
-"""tools/vm-disk, tools/vm-image and tools/vm-test refuse bad input with a
+"""tools/vm-disk, tools/vm-image, tools/vm-test and tools/packer-qemu-build.sh
+refuse bad input with a
 message naming the cause and the fix, and leave nothing behind (no disk, no
 partial file, no scratch directory). Needs Docker and the base image
 dsvm-base:debian12 (make base-images), as the other unit tests do."""
@@ -55,3 +56,80 @@ def test_vm_test_refuses_a_missing_disk_and_a_bad_accelerator(tmp_path):
     assert res.returncode != 0 and "DSVM_VM_ACCEL (xen) must be auto, kvm or tcg" in res.stderr, res.stderr
     res = run(ROOT / "tools" / "vm-test", disk, env={"DSVM_VM_ACCEL": "tcg", "DSVM_VM_SPAWN_TIMEOUT": "10m"})
     assert res.returncode != 0 and "DSVM_VM_SPAWN_TIMEOUT (10m) must be a number" in res.stderr, res.stderr
+
+
+QEMU_BUILD = ROOT / "tools" / "packer-qemu-build.sh"
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "message"),
+    [
+        (["gpux", "debian13", "{out}"], {}, "VARIANT (gpux) must be cpu or gpu"),
+        (["cpu", "debian13", "{dir}/disk.img"], {}, "must end in .qcow2"),
+        (["cpu", "debian13", "{out}"], {"DSVM_VM_ACCEL": "xen"}, "DSVM_VM_ACCEL (xen) must be auto, kvm or"),
+        # No KVM, and TCG not allowed: the cause and the fix.
+        (
+            ["cpu", "debian13", "{out}"],
+            {"DSVM_VM_ACCEL": "kvm", "DSVM_KVM_DEVICE": "{dir}/kvm"},
+            "KVM cannot work here ({dir}/kvm missing or not writable, or no vmx/svm CPU flag): use",
+        ),
+        (
+            ["cpu", "debian13", "{out}"],
+            {"DSVM_VM_ACCEL": "tcg", "DSVM_QEMU_MIN_FREE_GB": "999999"},
+            "GB free, 999999 GB needed for the build's disk (DSVM_QEMU_MIN_FREE_GB)",
+        ),
+        (
+            ["cpu", "debian13", "{out}"],
+            {"DSVM_VM_ACCEL": "tcg", "DSVM_QEMU_BASE_URL": "https://cloud.example/debian.qcow2"},
+            "DSVM_QEMU_BASE_URL is given without DSVM_QEMU_BASE_CHECKSUM",
+        ),
+        (
+            ["cpu", "debian13", "{out}"],
+            {
+                "DSVM_VM_ACCEL": "tcg",
+                "DSVM_QEMU_BASE_URL": "{dir}/none.qcow2",
+                "DSVM_QEMU_BASE_CHECKSUM": "sha256:0",
+            },
+            "the base disk {dir}/none.qcow2 does not exist (DSVM_QEMU_BASE_URL)",
+        ),
+        (
+            ["cpu", "debian13", "{out}"],
+            {"DSVM_VM_ACCEL": "tcg", "DSVM_ANSIBLE_VARS_EXTRA": "{dir}/none.yml"},
+            "IMAGE_VARS file {dir}/none.yml does not exist",
+        ),
+    ],
+)
+def test_packer_qemu_build_refuses(tmp_path, args, env, message):
+    out = tmp_path / "disk.qcow2"
+    argv = [a.format(out=out, dir=tmp_path) for a in args]
+    res = run(QEMU_BUILD, *argv, env={k: v.format(dir=tmp_path) for k, v in env.items()})
+    assert res.returncode != 0
+    assert message.format(dir=tmp_path) in res.stderr, res.stderr
+    assert list(tmp_path.iterdir()) == [], "packer-qemu-build left files behind"
+
+
+def test_packer_qemu_build_stops_on_a_cloud_images_checksum_mismatch(tmp_path):
+    """A given cloud image whose checksum differs: Packer refuses it before
+    booting anything; no qcow2, no partial file, no scratch directory."""
+    base = tmp_path / "cloud.qcow2"
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(base), "1M"], check=True)
+    out = tmp_path / "disk.qcow2"
+    res = run(
+        QEMU_BUILD,
+        "cpu",
+        "debian13",
+        out,
+        env={
+            "DSVM_VM_ACCEL": "tcg",
+            "DSVM_QEMU_BASE_URL": str(base),
+            "DSVM_QEMU_BASE_CHECKSUM": "sha256:" + "0" * 64,
+            "HOME": str(tmp_path / "home"),
+        },
+    )
+    assert res.returncode != 0
+    assert "packer build failed" in res.stderr, res.stderr
+    log = (tmp_path / "disk.packer.log").read_text()
+    assert "checksum" in log.lower() and "match" in log.lower(), log[-2000:]
+    left = sorted(p.name for p in tmp_path.iterdir())
+    # The build's log stays, for the user; the home is the test's.
+    assert set(left) - {"home"} == {"cloud.qcow2", "disk.packer.log"}, left
