@@ -54,9 +54,10 @@ source "qemu" "dsvm" {
   ssh_timeout          = "30m"
   output_directory     = var.qemu_output_directory != "" ? var.qemu_output_directory : "output-qemu-${var.variant}"
   vm_name              = "${local.image_label}.qcow2"
-  # The last step of deprovisioning: the build's login user, its keys and
-  # its sudoers drop-in go (cloud-init makes the cloud's user at first boot).
-  shutdown_command = "sudo sh -c 'userdel -f -r ${var.ssh_username}; rm -f /etc/sudoers.d/90-cloud-init-users; shutdown -P now'"
+  # The last step of deprovisioning: the build's login user, its keys, its
+  # sudoers drop-in and the copy of its key cloud-init put in root's
+  # authorized_keys (disable_root) go; cloud-init makes the cloud's at first boot.
+  shutdown_command = "sudo sh -c 'userdel -f -r ${var.ssh_username}; rm -f /etc/sudoers.d/90-cloud-init-users /root/.ssh/authorized_keys; shutdown -P now'"
   shutdown_timeout = "15m"
 }
 

@@ -83,7 +83,18 @@ def test_no_build_user_left(host, seed, manifest):
     allowed |= {f"dsvm-{u}" for u in expected}
     assert set(dropins) <= allowed, set(dropins) - allowed
     assert f"/home/{seed['user']}/.ssh/authorized_keys" in keys, keys
-    assert set(keys) <= {f"/home/{u}/.ssh/authorized_keys" for u in expected}, keys
+    homes = {f"/home/{u}/.ssh/authorized_keys" for u in expected}
+    assert set(keys) - {"/root/.ssh/authorized_keys"} <= homes, keys
+    if "/root/.ssh/authorized_keys" in keys:
+        # cloud-init's disable_root: the cloud's keys, each refused with a
+        # message naming the cloud's user; no builder's key.
+        with host.sudo():
+            root_keys = host.file("/root/.ssh/authorized_keys").content_string.split("\n")
+            user_keys = host.file(f"/home/{seed['user']}/.ssh/authorized_keys").content_string
+        for line in filter(None, root_keys):
+            assert "Please login as the user" in line and seed["user"] in line, line
+            blob = line.split("ssh-", 1)[1].split()[1]
+            assert blob in user_keys, f"root has a key the cloud did not give: {line}"
 
 
 def test_cloud_user_in_the_data_science_group(host, seed, manifest):
