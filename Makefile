@@ -154,7 +154,7 @@ qemu-image: venv base-images vm-host-tools
 	DSVM_ANSIBLE_VARS_EXTRA="$(IMAGE_VARS)" DSVM_ACCEPTANCE_MARKERS="$(ACCEPTANCE_MARKERS)" \
 	  tools/packer-qemu-build.sh $(VARIANT) $(DISTRO) $(QEMU_DISK)
 
-# The qemu source's check (on demand; see `test`): the base role only (tests/ci/qemu-small.yml)
+# CI's proof of the qemu source: the base role only (tests/ci/qemu-small.yml)
 # on Debian 13 under TCG, then booted fresh with the first-boot suite.
 CI_QEMU_DIR := build/ci-qemu-$(DSVM_RUN_ID)
 ci-qemu: venv base-images vm-host-tools
@@ -201,14 +201,15 @@ collection: venv
 lock: venv
 	$(BIN)/python tools/lock_envs.py $(LOCK_ARGS)
 
-# Everything CI runs: six jobs in three lanes (tools/lanes -j 3), each
+# Everything CI runs: seven jobs in three lanes (tools/lanes -j 3), each
 # converging different content once: the whole CPU image on Debian 12 through
 # Packer | the whole CPU image on Debian 13 through Molecule | the gpu system
 # layer on Debian 13, then on Debian 12 | lint, collection and unit tests | a
-# small Debian 13 image made a VM and booted under QEMU (ci-vm). ci-qemu is
-# not in it: its boot under TCG panicked once in CI's run of 166a02c (a
-# kernel oops in sched_clock_cpu under emulation, before userspace), the
-# same disk's earlier boots passed; run it on demand. A lane
+# small Debian 13 image made a VM and booted under QEMU (ci-vm) | the base
+# role built in a VM by Packer's qemu source and booted (ci-qemu; its boot
+# under TCG panicked once in CI's run of 166a02c, a kernel oops in
+# sched_clock_cpu under emulation before userspace, so tools/vm-test now
+# stops a boot at a panic and, under TCG, boots once more). A lane
 # takes the next job when it is free: on a fresh machine the two cold gpu
 # scenarios share one lane; when both start from cached layers
 # (tools/molecule-layered) that lane runs lint and unit tests as well.
@@ -226,7 +227,8 @@ test: venv
 	  '$(TIMED) lint $(MAKE) --no-print-directory lint; \
 	   $(TIMED) collection $(MAKE) --no-print-directory collection; \
 	   $(TIMED) unit $(MAKE) --no-print-directory unit' \
-	  '$(TIMED) ci-vm $(MAKE) --no-print-directory ci-vm'
+	  '$(TIMED) ci-vm $(MAKE) --no-print-directory ci-vm' \
+	  '$(TIMED) ci-qemu $(MAKE) --no-print-directory ci-qemu'
 
 clean:
 	rm -rf $(VENV) .collections .ansible build packer-manifest.json

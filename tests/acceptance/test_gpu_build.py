@@ -212,6 +212,27 @@ def test_nvcc_compiles_a_kernel(host, gpu):
         assert sass.rc == 0 and "sm_" in sass.stdout, sass.stdout + sass.stderr
 
 
+PROBE = Path(__file__).resolve().parents[1] / "gpu_probe" / "probe.cu"
+
+
+def test_gpu_probe_builds_with_the_images_toolkit(host):
+    """tests/gpu_probe/probe.cu (what tools/gpu-probe-build carries to a GPU
+    machine) compiles and links against this image's cudart and cuBLAS, and
+    without a GPU stops with a JSON line naming the failed step."""
+    with files_on_host(host, {"probe.cu": PROBE.read_text()}) as workdir:
+        for name, flags in (("with-cublas", "-lcublas"), ("no-cublas", "-DPROBE_NO_CUBLAS")):
+            build = host.run(
+                "cd %s && /usr/local/cuda/bin/nvcc -O2 -std=c++17 -o %s probe.cu %s", workdir, name, flags
+            )
+            assert build.rc == 0, build.stderr
+            run = host.run("%s/%s", workdir, name)
+            if host.file("/proc/driver/nvidia/version").exists:
+                continue  # a GPU machine: test_gpu.py's checks and tools/gpu-probe-run apply there
+            assert run.rc == 1, run.stdout + run.stderr
+            result = json.loads(run.stdout.strip().splitlines()[-1])
+            assert result["ok"] is False and result["step"] and result["error"], result
+
+
 def test_debian_cudnn_downloader_absent(host):
     res = host.run("dpkg-query -W -f='${Status}' nvidia-cudnn")
     assert " ok installed" not in res.stdout, (

@@ -164,3 +164,51 @@ def test_lanes_take_the_next_job_when_free_and_name_failures(repo_root, tmp_path
     }
     assert set(stamps) == {"quick1", "slow"}, result.stdout
     assert (stamps["slow"] - stamps["quick1"]).total_seconds() % 86400 >= 1
+
+
+def run_gpu_probe_tool(repo_root, tool, *args, env=None):
+    return subprocess.run(
+        [str(repo_root / "tools" / tool), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **(env or {})},
+    )
+
+
+@pytest.mark.parametrize(
+    "args, env, words",
+    [
+        ((), {}, ["usage"]),
+        (("img",), {}, ["usage"]),
+        (("dsvm-no-such-image:gpu", "OUT"), {}, ["no docker image dsvm-no-such-image:gpu", "VARIANT=gpu"]),
+        (("img", "OUT"), {"GPU_PROBE_ARCH": "hopper"}, ["GPU_PROBE_ARCH=hopper", "like 90"]),
+    ],
+    ids=["no-args", "no-out", "missing-image", "bad-arch"],
+)
+def test_gpu_probe_build_refuses_bad_input(repo_root, tmp_path, args, env, words):
+    args = tuple(str(tmp_path / a) if a == "OUT" else a for a in args)
+    res = run_gpu_probe_tool(repo_root, "gpu-probe-build", *args, env=env)
+    assert res.returncode == 2, res.stdout + res.stderr
+    for word in words:
+        assert word in res.stderr
+    assert not (tmp_path / "OUT").exists(), "a refused build wrote its output folder"
+
+
+def test_gpu_probe_run_names_missing_probes(repo_root, tmp_path):
+    res = run_gpu_probe_tool(repo_root, "gpu-probe-run", str(tmp_path))
+    assert res.returncode == 2 and "tools/gpu-probe-build" in res.stderr, res.stderr
+    (tmp_path / "probe.json").write_text('{"nvcc": "12.4", "arch": "90"}\n')
+    res = run_gpu_probe_tool(repo_root, "gpu-probe-run", str(tmp_path))
+    assert res.returncode == 2 and "probe-sass" in res.stderr, res.stderr
+
+
+def test_gpu_probe_run_fails_when_a_probe_fails(repo_root, tmp_path):
+    (tmp_path / "probe.json").write_text('{"nvcc": "12.4", "arch": "90"}\n')
+    for name, rc in (("probe-sass", 0), ("probe-ptx", 1)):
+        script = tmp_path / name
+        script.write_text(f"#!/bin/sh\necho '{{\"ok\": {'true' if rc == 0 else 'false'}}}'\nexit {rc}\n")
+        script.chmod(0o755)
+    res = run_gpu_probe_tool(repo_root, "gpu-probe-run", str(tmp_path))
+    assert res.returncode == 1, res.stdout + res.stderr
+    assert '{"ok": true}' in res.stdout and "probe-ptx FAILED" in res.stderr

@@ -56,6 +56,53 @@ def test_vm_test_refuses_a_missing_disk_and_a_bad_accelerator(tmp_path):
     assert res.returncode != 0 and "DSVM_VM_ACCEL (xen) must be auto, kvm or tcg" in res.stderr, res.stderr
     res = run(ROOT / "tools" / "vm-test", disk, env={"DSVM_VM_ACCEL": "tcg", "DSVM_VM_SPAWN_TIMEOUT": "10m"})
     assert res.returncode != 0 and "DSVM_VM_SPAWN_TIMEOUT (10m) must be a number" in res.stderr, res.stderr
+    res = run(ROOT / "tools" / "vm-test", disk, env={"DSVM_VM_ACCEL": "tcg", "DSVM_VM_BOOT_TRIES": "0"})
+    assert res.returncode != 0, res.stderr
+    assert "DSVM_VM_BOOT_TRIES (0) must be a number from 1 to 9" in res.stderr, res.stderr
+
+
+# A QEMU that "boots" by writing a kernel oops to its serial file and then
+# hangs, as TCG's emulated CPU once did in CI.
+FAKE_QEMU = r"""#!/bin/sh
+while [ $# -gt 0 ]; do
+  case $1 in -serial) serial=${2#file:}; shift ;; esac
+  shift
+done
+echo boot >> "$FAKE_QEMU_LOG"
+printf '[    1.23] \033[0mOops: general protection fault: 0000 [#1] SMP\n' >"$serial"
+printf '[    1.24] RIP: 0010:sched_clock_cpu+0x10/0x1b0\n' >>"$serial"
+exec sleep 600
+"""
+
+
+@pytest.mark.parametrize(("tries", "boots"), [("", 2), ("1", 1), ("3", 3)])
+def test_vm_test_stops_at_a_kernel_panic_and_boots_again_under_tcg(tmp_path, tries, boots):
+    """A panic on the serial console ends that boot at once (not after the boot
+    timeout); under TCG the VM boots once more by default (DSVM_VM_BOOT_TRIES),
+    and the last allowed panic fails the run, naming it."""
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "qemu-system-x86_64").write_text(FAKE_QEMU)
+    (fake / "qemu-system-x86_64").chmod(0o755)
+    disk = tmp_path / "d.qcow2"
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(disk), "1M"], check=True)
+    log = tmp_path / "boots.log"
+    env = {
+        "PATH": f"{fake}:/usr/sbin:/usr/bin:/sbin:/bin",
+        "DSVM_VM_ACCEL": "tcg",
+        "DSVM_VM_BOOT_TIMEOUT": "120",
+        "FAKE_QEMU_LOG": str(log),
+        "TMPDIR": str(tmp_path),
+    }
+    if tries:
+        env["DSVM_VM_BOOT_TRIES"] = tries
+    res = run(ROOT / "tools" / "vm-test", disk, env=env)
+    assert res.returncode == 1, res.stdout + res.stderr
+    assert log.read_text().count("boot") == boots
+    assert f"the kernel panicked in boot {boots} of {boots} (DSVM_VM_BOOT_TRIES)" in res.stderr, res.stderr
+    assert "sched_clock_cpu" in res.stderr
+    assert res.stderr.count("booting again from a fresh overlay") == boots - 1
+    assert not list(tmp_path.glob("dsvm-vm-test.*")), "vm-test left its work directory"
 
 
 QEMU_BUILD = ROOT / "tools" / "packer-qemu-build.sh"
