@@ -174,6 +174,18 @@ def test_login_lockout_in_every_pam_login(host, base_settings):
     assert f"unlock_time = {base_settings['login_lockout_seconds']}" in conf.splitlines()
 
 
+def test_no_failed_units(host):
+    """Every unit the image starts comes up where it runs: a VM, and a
+    container too (Docker's units skip themselves there; the gpu variant's
+    persistence daemon and module loading wait for an NVIDIA device)."""
+    if not host.file("/run/systemd/system").exists:
+        pytest.skip("systemd does not run this machine")
+    failed = host.run("systemctl list-units --failed --no-legend --plain").stdout
+    units = [line.split()[0] for line in failed.splitlines() if line.strip()]
+    logs = {u: host.run("journalctl -u %s --no-pager -n 5", u).stdout for u in units}
+    assert not units, f"failed units: {logs}"
+
+
 def test_sudoers_valid(host):
     with host.sudo():
         assert host.run("visudo -c").rc == 0

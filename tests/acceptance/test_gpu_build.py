@@ -241,6 +241,20 @@ def test_debian_cudnn_downloader_absent(host):
 
 
 @pytest.mark.container_runtime
+def test_docker_skips_itself_inside_a_container(host):
+    """container_runtime_docker_in_containers false (default): Docker's units
+    carry ConditionVirtualization=!container, so in a container (this test's,
+    the build's) Docker neither fails nor leaves state; a VM starts it."""
+    for unit in ("docker.service", "docker.socket"):
+        dropin = host.file(f"/etc/systemd/system/{unit}.d/dsvm-not-in-container.conf")
+        assert dropin.exists and "ConditionVirtualization=!container" in dropin.content_string
+    if host.file("/run/systemd/system").exists and host.run("systemd-detect-virt --container").rc == 0:
+        state = host.run("systemctl is-failed docker.service docker.socket").stdout.split()
+        assert "failed" not in state, state
+        assert not host.service("docker").is_running
+
+
+@pytest.mark.container_runtime
 def test_docker_engine_enabled(host):
     dpkg_version(host, "docker.io")
     assert host.service("docker").is_enabled

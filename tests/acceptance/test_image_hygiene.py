@@ -22,6 +22,13 @@ def test_machine_id_empty(host):
     assert not host.file("/var/lib/dbus/machine-id").exists
 
 
+def test_no_docker_state_of_the_build(host):
+    # The build's daemon state would make every machine of the image reuse its
+    # storage driver (vfs, from the build's container) and its identity.
+    assert not host.file("/var/lib/docker").exists, host.run("ls -la /var/lib/docker").stdout
+    assert not host.file("/etc/docker/key.json").exists
+
+
 def test_no_apt_lists_or_archives(host):
     # Nothing apt fetched, whatever its name (i18n Translation files too):
     # no file but apt's lock (its directories partial and auxfiles stay, empty).
