@@ -220,7 +220,13 @@ def test_gpu_probe_builds_with_the_images_toolkit(host):
     machine) compiles and links against this image's cudart and cuBLAS, and
     without a GPU stops with a JSON line naming the failed step."""
     with files_on_host(host, {"probe.cu": PROBE.read_text()}) as workdir:
-        for name, flags in (("with-cublas", "-lcublas"), ("no-cublas", "-DPROBE_NO_CUBLAS")):
+        # tools/gpu-probe-build's link: cudart and cuBLAS static (cuda_static_libs_keep).
+        static = "-lcublas_static -lcublasLt_static -lculibos"
+        for name, flags in (
+            ("with-cublas", "-lcublas"),
+            ("static-cublas", static),
+            ("no-cublas", "-DPROBE_NO_CUBLAS"),
+        ):
             build = host.run(
                 "cd %s && /usr/local/cuda/bin/nvcc -O2 -std=c++17 -o %s probe.cu %s", workdir, name, flags
             )
@@ -231,6 +237,25 @@ def test_gpu_probe_builds_with_the_images_toolkit(host):
             assert run.rc == 1, run.stdout + run.stderr
             result = json.loads(run.stdout.strip().splitlines()[-1])
             assert result["ok"] is False and result["step"] and result["error"], result
+
+
+def test_toolkit_static_libraries_trimmed(host, gpu):
+    """cuda_static_libs=trim: of the toolkit's static libraries (2.85 GB on
+    Debian 12) only the kept ones are in the image, and dpkg's filter that
+    left the others out is in place for later upgrades."""
+    cuda = gpu["cuda"]
+    if cuda.get("static_libs") != "trim":
+        pytest.skip(f"cuda_static_libs={cuda.get('static_libs')}: every static library kept")
+    paths = host.run(
+        "find /usr/lib/*-linux-gnu /usr/local/cuda-*/targets/*/lib -maxdepth 1"
+        " -name 'lib*_static*.a' 2>/dev/null"
+    ).stdout.split()
+    found = {path.rsplit("/", 1)[-1] for path in paths}
+    extra = sorted(found - set(cuda["static_libs_kept"]))
+    assert not extra, f"static libraries cuda_static_libs=trim should have left out: {extra}"
+    cudart = [n for n in cuda["static_libs_kept"] if n.startswith("libcu") and "_static" in n]
+    assert cudart and set(cudart) <= set(found), (cudart, found)
+    assert "path-exclude=" in host.file("/etc/dpkg/dpkg.cfg.d/dsvm-cuda-static").content_string
 
 
 def test_debian_cudnn_downloader_absent(host):

@@ -79,6 +79,10 @@ CASES = {
         {"cuda_default": "12.0"},
         ["cuda_default (12.0)", "cuda_versions"],
     ),
+    "static library kept by path": (
+        {"cuda_static_libs_keep": ["libcudart_static.a", "/usr/lib/libcublas_static.a"]},
+        ["cuda_static_libs_keep", "/usr/lib/libcublas_static.a", "without a directory"],
+    ),
     "unknown module flavour": (
         {"nvidia_driver_module": "closed"},
         ["nvidia_driver_module", "proprietary", "open"],
