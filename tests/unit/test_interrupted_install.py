@@ -9,9 +9,13 @@ proxy step runs against a container of the Debian 12 base image, is killed
 (ansible-playbook and npm inside the container, as a power cut would) once
 npm has started writing, and is run again twice. The code_server role's
 install step (npm writing code-server's tree and compiling its native
-modules, the longest npm step of the image) is tried the same way.
+modules, the longest npm step of the image) is tried the same way, and so
+are a Python environment's build (uv), Julia's tarball (unpacked in staging,
+moved in whole) and conda's installer (its marker written last), the last two
+with stand-ins of the vendor files, whose hosts are unreachable here.
 """
 
+import json
 import os
 import signal
 import subprocess
@@ -206,6 +210,147 @@ def test_python_env_build_killed_half_way_resumes(uv_cache_container, repo_root,
     assert check.returncode == 0, check.stderr[-2000:]
     pinned = sh(container, f"grep -i '^jupyterhub==' {ENVS}/jupyterhub.lock.txt", check=True).stdout
     assert f"=={check.stdout.strip()}" in pinned, (check.stdout, pinned)
+
+    rc, out = run_playbook(repo_root, container, playbook, {})
+    assert rc == 0 and "changed=0" in out, f"the third run changed something\n{out[-2000:]}"
+
+
+# The vendor downloads (Julia's tarball, conda's installer) come from hosts
+# unreachable here; stand-ins with the same shape are handed to the roles
+# through dsvm_artifact_urls with their own sha256, which is what the roles'
+# resume logic sees of the real ones.
+VENDOR_PLAYBOOK = """
+- hosts: all
+  gather_facts: true
+  tasks:
+    - name: Apt's lists, as the base role leaves them
+      ansible.builtin.apt:
+        update_cache: true
+      tags: [setup]
+    - name: The role's checks and install step
+      ansible.builtin.include_role:
+        name: "{{ vendor_role }}"
+        tasks_from: "{{ item }}"
+      loop: [preflight, install]
+"""
+
+
+def vendor_playbook(tmp_path, name, variables):
+    """VENDOR_PLAYBOOK with VARIABLES as its vars file (they outrank role defaults)."""
+    (tmp_path / "vars.json").write_text(json.dumps(variables))
+    playbook = tmp_path / f"{name}.yml"
+    vars_file = tmp_path / "vars.json"
+    playbook.write_text(VENDOR_PLAYBOOK.replace("hosts: all", f"hosts: all\n  vars_files: [{vars_file}]"))
+    return playbook
+
+
+def stand_in_julia(path, version):
+    """A julia-VERSION tarball: bin/julia first, then 256 MB of incompressible
+    files (so that tar is still writing when the test kills it), share/LAST last."""
+    import io
+    import tarfile
+
+    with tarfile.open(path, "w:gz", compresslevel=1) as tar:
+
+        def add(name, data, mode=0o644):
+            info = tarfile.TarInfo(f"julia-{version}/{name}")
+            info.size, info.mode = len(data), mode
+            tar.addfile(info, io.BytesIO(data))
+
+        add("bin/julia", f'#!/bin/sh\necho "julia version {version}"\n'.encode(), 0o755)
+        for n in range(64):
+            add(f"lib/julia/part{n:02d}.so", os.urandom(4 << 20))
+        add("share/LAST", b"the tarball's last file\n")
+
+
+def test_julia_tarball_unpack_killed_half_way_resumes(container, repo_root, tmp_path):
+    """Killed while tar writes Julia's tree (bin/julia already out), nothing is
+    at /opt/julia-VERSION (it is unpacked in staging, moved in whole); the next
+    run unpacks again, its last file is there, julia runs; the run after
+    changes nothing. Before staging, bin/julia in place made the next run skip
+    a half tree."""
+    import hashlib
+
+    version = "1.11.7"
+    tarball = tmp_path / "julia.tar.gz"
+    stand_in_julia(tarball, version)
+    sha = hashlib.sha256(tarball.read_bytes()).hexdigest()
+    subprocess.run(["docker", "cp", str(tarball), f"{container}:/root/julia.tar.gz"], check=True)
+    variables = {
+        "vendor_role": "dsvm.image.julia",
+        "julia_version": version,
+        "julia_releases": {version: {"x86_64": sha}},
+        "dsvm_artifact_urls": {"julia": "/root/julia.tar.gz"},
+    }
+    playbook = vendor_playbook(tmp_path, "julia", variables)
+    rc, out = run_playbook(repo_root, container, playbook, {}, tags="setup")
+    assert rc == 0, out[-3000:]
+
+    home, staging = f"/opt/julia-{version}", f"/opt/.julia-{version}.staging"
+    tree = f"{staging}/julia-{version}"
+    # Either place: a role that unpacks in place must fail the checks below.
+    started = f"test -x {tree}/bin/julia || test -x {home}/bin/julia"
+    writing, output = kill_when(container, repo_root, playbook, started, 300, 0.3)
+    assert writing, f"tar never started writing Julia's tree\n{output[-3000:]}"
+    unpacked = f"test -e {tree}/share/LAST || test -e {home}/share/LAST"
+    assert sh(container, unpacked).returncode != 0, "unpacked before the kill"
+    assert sh(container, f"test -e {home}").returncode != 0, "a half-unpacked Julia in place"
+
+    rc, out = run_playbook(repo_root, container, playbook, {})
+    assert rc == 0, f"the run after the kill failed\n{out[-3000:]}"
+    assert sh(container, f"test -f {home}/share/LAST && test ! -e {staging}").returncode == 0
+    assert sh(container, "julia --version", check=True).stdout.strip() == f"julia version {version}"
+
+    rc, out = run_playbook(repo_root, container, playbook, {})
+    assert rc == 0 and "changed=0" in out, f"the third run changed something\n{out[-2000:]}"
+
+
+# An installer of conda's shape (`bash INSTALLER -b -p PREFIX`) that writes
+# its prefix over a few seconds, bin/conda first.
+STAND_IN_CONDA = """#!/bin/bash
+set -e
+[ "$1" = -b ] && [ "$2" = -p ] || exit 2
+prefix=$3
+[ -e "$prefix" ] && { echo "ERROR: File or directory already exists: '$prefix'" >&2; exit 1; }
+mkdir -p "$prefix/bin" "$prefix/pkgs"
+printf '#!/bin/sh\\necho conda 24.11.3\\n' >"$prefix/bin/conda"
+chmod 755 "$prefix/bin/conda"
+for n in $(seq 1 30); do head -c 1048576 /dev/urandom >"$prefix/pkgs/part$n"; sleep 0.2; done
+echo done >"$prefix/pkgs/LAST"
+"""
+
+
+def test_conda_installer_killed_half_way_resumes(container, repo_root, tmp_path):
+    """Killed while the installer fills the prefix, no marker is written; the
+    next run removes the half prefix and installs again (the installer refuses
+    an existing prefix, as Miniforge's does), writes the marker last; the run
+    after changes nothing."""
+    import hashlib
+
+    installer = tmp_path / "installer.sh"
+    installer.write_text(STAND_IN_CONDA)
+    sha = hashlib.sha256(installer.read_bytes()).hexdigest()
+    subprocess.run(["docker", "cp", str(installer), f"{container}:/root/installer.sh"], check=True)
+    variables = {
+        "vendor_role": "dsvm.image.conda",
+        "conda_installer_overrides": {"miniforge": {"sha256": {"x86_64": sha}}},
+        "dsvm_artifact_urls": {"conda-miniforge": "/root/installer.sh"},
+    }
+    playbook = vendor_playbook(tmp_path, "conda", variables)
+    rc, out = run_playbook(repo_root, container, playbook, {}, tags="setup")
+    assert rc == 0, out[-3000:]
+
+    prefix = "/opt/dsvm/conda"
+    writing, output = kill_when(container, repo_root, playbook, f"test -f {prefix}/pkgs/part3", 300, 0)
+    sh(container, "pkill -9 -f installer.sh; true")
+    assert writing, f"the installer never started writing the prefix\n{output[-3000:]}"
+    assert sh(container, f"test -e {prefix}/pkgs/LAST").returncode != 0, "installed before the kill"
+    assert sh(container, f"test -e {prefix}/.dsvm-installer-sha256").returncode != 0, "marked before the kill"
+
+    rc, out = run_playbook(repo_root, container, playbook, {})
+    assert rc == 0, f"the run after the kill failed\n{out[-3000:]}"
+    assert sh(container, f"test -f {prefix}/pkgs/LAST").returncode == 0
+    assert sh(container, f"cat {prefix}/.dsvm-installer-sha256", check=True).stdout.strip() == sha
 
     rc, out = run_playbook(repo_root, container, playbook, {})
     assert rc == 0 and "changed=0" in out, f"the third run changed something\n{out[-2000:]}"
