@@ -61,6 +61,31 @@ def test_vm_test_refuses_a_missing_disk_and_a_bad_accelerator(tmp_path):
     assert "DSVM_VM_BOOT_TRIES (0) must be a number from 1 to 9" in res.stderr, res.stderr
 
 
+def test_vm_test_refuses_a_bad_tls_key(tmp_path):
+    """DSVM_VM_TLS_KEY (the hub's key for the seed's write_files) must be a
+    readable PEM private key, and the image's manifest must say where it goes."""
+    disk = tmp_path / "d.qcow2"
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(disk), "1M"], check=True)
+    not_a_key = tmp_path / "key.pem"
+    not_a_key.write_text("-----BEGIN PRIVATE KEY-----\nnot base64\n-----END PRIVATE KEY-----\n")
+    key = tmp_path / "real.pem"
+    subprocess.run(["openssl", "genpkey", "-algorithm", "ed25519", "-out", str(key)], check=True)
+    manifest = tmp_path / "d.manifest.json"
+    cases = [
+        (tmp_path / "none.pem", None, f"DSVM_VM_TLS_KEY ({tmp_path / 'none.pem'}) is not a readable file"),
+        (not_a_key, None, f"DSVM_VM_TLS_KEY ({not_a_key}) is not a PEM private key"),
+        (key, None, f"needs the image's manifest beside the disk ({manifest})"),
+        (key, '{"settings": {"base": {}}}', "the image has no JupyterHub"),
+    ]
+    for path, content, message in cases:
+        if content:
+            manifest.write_text(content)
+        env = {"DSVM_VM_ACCEL": "tcg", "DSVM_VM_TLS_KEY": str(path), "TMPDIR": str(tmp_path)}
+        res = run(ROOT / "tools" / "vm-test", disk, env=env)
+        assert res.returncode != 0 and message in res.stderr, (message, res.stderr)
+    assert not list(tmp_path.glob("dsvm-vm-test.*")), "a scratch directory was left behind"
+
+
 # A QEMU that "boots" by writing a kernel oops to its serial file and then
 # hangs, as TCG's emulated CPU once did in CI.
 FAKE_QEMU = r"""#!/bin/sh

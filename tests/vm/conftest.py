@@ -39,6 +39,13 @@ def hub(manifest):
     return {**settings, "url": f"https://127.0.0.1:{settings['port']}"}
 
 
+@pytest.fixture(scope="session")
+def delivered_key():
+    """sha256 of the public key of the TLS key the seed delivered
+    (DSVM_VM_TLS_KEY), or "" where the seed delivered none."""
+    return os.environ.get("DSVM_VM_TLS_PUBKEY_SHA256", "")
+
+
 @pytest.fixture(scope="module")
 def boot_epoch(host):
     """When the VM's kernel started (its clock), from /proc/stat."""

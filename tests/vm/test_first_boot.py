@@ -103,11 +103,40 @@ def test_cloud_user_in_the_data_science_group(host, seed, manifest):
     assert host.run("sudo -n true").rc == 0
 
 
-def test_hub_certificate_made_at_first_boot_names_this_host(host, seed, hub, boot_epoch):
+def test_hub_certificate_made_at_first_boot_names_this_host(host, seed, hub, boot_epoch, delivered_key):
+    if delivered_key:
+        pytest.skip("the seed delivered the TLS key (DSVM_VM_TLS_KEY): test_hub_serves_the_delivered_key")
     cert = f"{hub['tls_dir']}/cert.pem"
     text = host.check_output("openssl x509 -in %s -noout -subject -ext subjectAltName", cert)
     assert f"DNS:{seed['hostname']}" in text, text
     assert host.file(cert).mtime.timestamp() >= boot_epoch - 2
+
+
+PUBKEY_OF_CERT = "openssl x509 -in %s -noout -pubkey | openssl pkey -pubin -outform DER | sha256sum"
+
+
+def test_hub_serves_the_delivered_key(host, hub, boot_epoch, delivered_key):
+    """The key cloud-init's write_files delivered (the jupyterhub role's README
+    way for an image built with a supplied certificate, its key left out):
+    the first-boot generator stood aside, the image's certificate stays, its
+    public key is the delivered key's, the key is private to root and the
+    proxy's group, and the hub's port serves that certificate."""
+    if not delivered_key:
+        pytest.skip("this boot's seed delivered no TLS key (tools/vm-test without DSVM_VM_TLS_KEY)")
+    cert, key = f"{hub['tls_dir']}/cert.pem", f"{hub['tls_dir']}/key.pem"
+    show = "systemctl show -p ConditionResult --value dsvm-jupyterhub-tls.service"
+    generator = host.run(show).stdout.strip()
+    assert generator == "no", f"the generator ran (ConditionResult={generator!r}) though the key was there"
+    assert host.file(cert).mtime.timestamp() < boot_epoch, "the certificate was made at this boot"
+    assert host.check_output(PUBKEY_OF_CERT, cert).split()[0] == delivered_key
+    stat = host.check_output("sudo -n stat -c '%%a %%U %%G' %s", key).split()
+    assert stat == ["640", "root", hub["proxy_user"]], stat
+    served = host.check_output(
+        "openssl s_client -connect 127.0.0.1:%s </dev/null 2>/dev/null | openssl x509 -pubkey -noout"
+        " | openssl pkey -pubin -outform DER | sha256sum",
+        hub["port"],
+    )
+    assert served.split()[0] == delivered_key, served
 
 
 def test_cloud_user_logs_into_the_hub_and_runs_code(host, seed, hub, manifest):
