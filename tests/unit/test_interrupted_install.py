@@ -354,3 +354,37 @@ def test_conda_installer_killed_half_way_resumes(container, repo_root, tmp_path)
 
     rc, out = run_playbook(repo_root, container, playbook, {})
     assert rc == 0 and "changed=0" in out, f"the third run changed something\n{out[-2000:]}"
+
+
+BASE_PLAYBOOK = """
+- hosts: all
+  gather_facts: true
+  roles:
+    - role: dsvm.image.base
+"""
+
+
+def test_apt_install_killed_in_dpkg_resumes(container, repo_root, tmp_path):
+    """Killed while dpkg unpacks or configures the base role's packages (as a
+    power cut would: ansible, apt and dpkg), dpkg's journal is left; the next
+    run finishes it (common's release check runs `dpkg --configure -a`) and
+    completes, dpkg reports nothing broken, and the run after changes
+    nothing. Before, every later run stopped with "dpkg was interrupted"."""
+    playbook = tmp_path / "base.yml"
+    playbook.write_text(BASE_PLAYBOOK)
+    trust_host_bundle(container)
+    writing, output = kill_when(container, repo_root, playbook, "pgrep -x dpkg", 600, 1.5)
+    sh(container, "pkill -9 -x apt-get; pkill -9 -x dpkg; pkill -9 -f apt; true")
+    assert writing, f"dpkg never ran: nothing was interrupted\n{output[-3000:]}"
+    journal = sh(container, "ls /var/lib/dpkg/updates").stdout.split()
+    audit = sh(container, "dpkg --audit").stdout
+    assert journal or audit.strip(), "dpkg had finished before the kill"
+
+    rc, out = run_playbook(repo_root, container, playbook, {})
+    assert rc == 0, f"the run after the kill failed\n{out[-3000:]}"
+    audit = sh(container, "dpkg --audit")
+    assert audit.returncode == 0 and not audit.stdout.strip(), audit.stdout
+    assert not sh(container, "ls /var/lib/dpkg/updates").stdout.split()
+
+    rc, out = run_playbook(repo_root, container, playbook, {})
+    assert rc == 0 and "changed=0" in out, f"the third run changed something\n{out[-2000:]}"
