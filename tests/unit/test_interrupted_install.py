@@ -82,6 +82,16 @@ def kill_when(container, repo_root, playbook, probe, timeout, settle):
     return seen, output
 
 
+def run_after_the_kill(container, repo_root, playbook):
+    rc, out = run_playbook(repo_root, container, playbook, {})
+    assert rc == 0, f"the run after the kill failed\n{out[-3000:]}"
+
+
+def third_run_changes_nothing(container, repo_root, playbook):
+    rc, out = run_playbook(repo_root, container, playbook, {})
+    assert rc == 0 and "changed=0" in out, f"the third run changed something\n{out[-2000:]}"
+
+
 def test_proxy_install_killed_half_way_resumes(container, repo_root, tmp_path):
     playbook = tmp_path / "proxy.yml"
     playbook.write_text(PLAYBOOK)
@@ -93,29 +103,40 @@ def test_proxy_install_killed_half_way_resumes(container, repo_root, tmp_path):
     assert writing, "npm never started writing the staging tree: nothing was interrupted"
     assert sh(container, f"test -e {PREFIX}/.dsvm-installed").returncode != 0, "finished before the kill"
 
-    rc, out = run_playbook(repo_root, container, playbook, {})
-    assert rc == 0, f"the run after the kill failed\n{out[-3000:]}"
+    run_after_the_kill(container, repo_root, playbook)
     version = sh(container, f"{PREFIX}/node_modules/.bin/configurable-http-proxy --version", check=True)
     assert version.stdout.strip(), version
     assert sh(container, f"test -e {PREFIX}.staging || test -e {PREFIX}.old").returncode != 0
 
-    rc, out = run_playbook(repo_root, container, playbook, {})
-    assert rc == 0 and "changed=0" in out, f"the third run changed something\n{out[-2000:]}"
+    third_run_changes_nothing(container, repo_root, playbook)
 
 
-CODE_SERVER_PLAYBOOK = """
+# One role's checks and install step (role_steps_playbook names the role).
+ROLE_STEPS_PLAYBOOK = """
 - hosts: all
   gather_facts: true
   tasks:
     - name: Apt's lists, as the base role leaves them
       ansible.builtin.apt:
         update_cache: true
-    - name: The code_server role's checks and install step
+      tags: [setup]
+    - name: The role's checks and install step
       ansible.builtin.include_role:
-        name: dsvm.image.code_server
+        name: "{{ steps_role }}"
         tasks_from: "{{ item }}"
       loop: [preflight, install]
 """
+
+
+def role_steps_playbook(tmp_path, role, variables):
+    """ROLE_STEPS_PLAYBOOK for ROLE with VARIABLES as its vars file (they
+    outrank role defaults)."""
+    vars_file = tmp_path / "vars.json"
+    vars_file.write_text(json.dumps({"steps_role": f"dsvm.image.{role}", **variables}))
+    playbook = tmp_path / f"{role}.yml"
+    playbook.write_text(ROLE_STEPS_PLAYBOOK.replace("hosts: all", f"hosts: all\n  vars_files: [{vars_file}]"))
+    return playbook
+
 
 CODE_SERVER = "/opt/dsvm/code-server"
 
@@ -124,8 +145,7 @@ def test_code_server_install_killed_half_way_resumes(container, repo_root, tmp_p
     """Killed while npm builds code-server's tree in staging (after npm has
     written part of it), the next run removes the staging tree, installs whole
     and marks it; the run after changes nothing."""
-    playbook = tmp_path / "code-server.yml"
-    playbook.write_text(CODE_SERVER_PLAYBOOK)
+    playbook = role_steps_playbook(tmp_path, "code_server", {})
     trust_host_bundle(container)
     staged = f"{CODE_SERVER}/staging/node_modules/code-server/package.json"
     writing, output = kill_when(container, repo_root, playbook, f"test -f {staged}", 900, 3)
@@ -134,8 +154,7 @@ def test_code_server_install_killed_half_way_resumes(container, repo_root, tmp_p
     assert sh(container, f"test -e {tree}/.dsvm-installed").returncode != 0, "finished before the kill"
     assert sh(container, f"test -e {tree}").returncode != 0, "a tree in place before the move"
 
-    rc, out = run_playbook(repo_root, container, playbook, {})
-    assert rc == 0, f"the run after the kill failed\n{out[-3000:]}"
+    run_after_the_kill(container, repo_root, playbook)
     marker = sh(container, f"cat {tree}/.dsvm-installed", check=True).stdout.split()[0]
     package = sh(container, f"cat {tree}/code-server/package.json", check=True).stdout
     assert marker and f'"version": "{marker}"' in package, (marker, package[:300])
@@ -145,8 +164,7 @@ def test_code_server_install_killed_half_way_resumes(container, repo_root, tmp_p
     version = sh(container, f"HOME=/tmp {node} {tree}/code-server/out/node/entry.js --version")
     assert version.returncode == 0 and marker in version.stdout, version
 
-    rc, out = run_playbook(repo_root, container, playbook, {})
-    assert rc == 0 and "changed=0" in out, f"the third run changed something\n{out[-2000:]}"
+    third_run_changes_nothing(container, repo_root, playbook)
 
 
 PYTHON_ENVS_PLAYBOOK = """
@@ -199,8 +217,7 @@ def test_python_env_build_killed_half_way_resumes(uv_cache_container, repo_root,
     assert writing, f"uv never started writing the environment\n{output[-3000:]}"
     assert sh(container, f"test -e {env}/.dsvm-lock-sha256").returncode != 0, "finished before the kill"
 
-    rc, out = run_playbook(repo_root, container, playbook, {})
-    assert rc == 0, f"the run after the kill failed\n{out[-3000:]}"
+    run_after_the_kill(container, repo_root, playbook)
     marker = sh(container, f"cat {env}/.dsvm-lock-sha256", check=True).stdout.strip()
     lock = sh(container, f"sha1sum {ENVS}/jupyterhub.lock.txt", check=True).stdout.split()[0]
     assert marker == lock, (marker, lock)
@@ -211,39 +228,13 @@ def test_python_env_build_killed_half_way_resumes(uv_cache_container, repo_root,
     pinned = sh(container, f"grep -i '^jupyterhub==' {ENVS}/jupyterhub.lock.txt", check=True).stdout
     assert f"=={check.stdout.strip()}" in pinned, (check.stdout, pinned)
 
-    rc, out = run_playbook(repo_root, container, playbook, {})
-    assert rc == 0 and "changed=0" in out, f"the third run changed something\n{out[-2000:]}"
+    third_run_changes_nothing(container, repo_root, playbook)
 
 
 # The vendor downloads (Julia's tarball, conda's installer) come from hosts
 # unreachable here; stand-ins with the same shape are handed to the roles
 # through dsvm_artifact_urls with their own sha256, which is what the roles'
 # resume logic sees of the real ones.
-VENDOR_PLAYBOOK = """
-- hosts: all
-  gather_facts: true
-  tasks:
-    - name: Apt's lists, as the base role leaves them
-      ansible.builtin.apt:
-        update_cache: true
-      tags: [setup]
-    - name: The role's checks and install step
-      ansible.builtin.include_role:
-        name: "{{ vendor_role }}"
-        tasks_from: "{{ item }}"
-      loop: [preflight, install]
-"""
-
-
-def vendor_playbook(tmp_path, name, variables):
-    """VENDOR_PLAYBOOK with VARIABLES as its vars file (they outrank role defaults)."""
-    (tmp_path / "vars.json").write_text(json.dumps(variables))
-    playbook = tmp_path / f"{name}.yml"
-    vars_file = tmp_path / "vars.json"
-    playbook.write_text(VENDOR_PLAYBOOK.replace("hosts: all", f"hosts: all\n  vars_files: [{vars_file}]"))
-    return playbook
-
-
 def stand_in_julia(path, version):
     """A julia-VERSION tarball: bin/julia first, then 256 MB of incompressible
     files (so that tar is still writing when the test kills it), share/LAST last."""
@@ -277,12 +268,11 @@ def test_julia_tarball_unpack_killed_half_way_resumes(container, repo_root, tmp_
     sha = hashlib.sha256(tarball.read_bytes()).hexdigest()
     subprocess.run(["docker", "cp", str(tarball), f"{container}:/root/julia.tar.gz"], check=True)
     variables = {
-        "vendor_role": "dsvm.image.julia",
         "julia_version": version,
         "julia_releases": {version: {"x86_64": sha}},
         "dsvm_artifact_urls": {"julia": "/root/julia.tar.gz"},
     }
-    playbook = vendor_playbook(tmp_path, "julia", variables)
+    playbook = role_steps_playbook(tmp_path, "julia", variables)
     rc, out = run_playbook(repo_root, container, playbook, {}, tags="setup")
     assert rc == 0, out[-3000:]
 
@@ -296,13 +286,11 @@ def test_julia_tarball_unpack_killed_half_way_resumes(container, repo_root, tmp_
     assert sh(container, unpacked).returncode != 0, "unpacked before the kill"
     assert sh(container, f"test -e {home}").returncode != 0, "a half-unpacked Julia in place"
 
-    rc, out = run_playbook(repo_root, container, playbook, {})
-    assert rc == 0, f"the run after the kill failed\n{out[-3000:]}"
+    run_after_the_kill(container, repo_root, playbook)
     assert sh(container, f"test -f {home}/share/LAST && test ! -e {staging}").returncode == 0
     assert sh(container, "julia --version", check=True).stdout.strip() == f"julia version {version}"
 
-    rc, out = run_playbook(repo_root, container, playbook, {})
-    assert rc == 0 and "changed=0" in out, f"the third run changed something\n{out[-2000:]}"
+    third_run_changes_nothing(container, repo_root, playbook)
 
 
 # An installer of conda's shape (`bash INSTALLER -b -p PREFIX`) that writes
@@ -332,11 +320,10 @@ def test_conda_installer_killed_half_way_resumes(container, repo_root, tmp_path)
     sha = hashlib.sha256(installer.read_bytes()).hexdigest()
     subprocess.run(["docker", "cp", str(installer), f"{container}:/root/installer.sh"], check=True)
     variables = {
-        "vendor_role": "dsvm.image.conda",
         "conda_installer_overrides": {"miniforge": {"sha256": {"x86_64": sha}}},
         "dsvm_artifact_urls": {"conda-miniforge": "/root/installer.sh"},
     }
-    playbook = vendor_playbook(tmp_path, "conda", variables)
+    playbook = role_steps_playbook(tmp_path, "conda", variables)
     rc, out = run_playbook(repo_root, container, playbook, {}, tags="setup")
     assert rc == 0, out[-3000:]
 
@@ -347,13 +334,11 @@ def test_conda_installer_killed_half_way_resumes(container, repo_root, tmp_path)
     assert sh(container, f"test -e {prefix}/pkgs/LAST").returncode != 0, "installed before the kill"
     assert sh(container, f"test -e {prefix}/.dsvm-installer-sha256").returncode != 0, "marked before the kill"
 
-    rc, out = run_playbook(repo_root, container, playbook, {})
-    assert rc == 0, f"the run after the kill failed\n{out[-3000:]}"
+    run_after_the_kill(container, repo_root, playbook)
     assert sh(container, f"test -f {prefix}/pkgs/LAST").returncode == 0
     assert sh(container, f"cat {prefix}/.dsvm-installer-sha256", check=True).stdout.strip() == sha
 
-    rc, out = run_playbook(repo_root, container, playbook, {})
-    assert rc == 0 and "changed=0" in out, f"the third run changed something\n{out[-2000:]}"
+    third_run_changes_nothing(container, repo_root, playbook)
 
 
 BASE_PLAYBOOK = """
@@ -380,11 +365,9 @@ def test_apt_install_killed_in_dpkg_resumes(container, repo_root, tmp_path):
     audit = sh(container, "dpkg --audit").stdout
     assert journal or audit.strip(), "dpkg had finished before the kill"
 
-    rc, out = run_playbook(repo_root, container, playbook, {})
-    assert rc == 0, f"the run after the kill failed\n{out[-3000:]}"
+    run_after_the_kill(container, repo_root, playbook)
     audit = sh(container, "dpkg --audit")
     assert audit.returncode == 0 and not audit.stdout.strip(), audit.stdout
     assert not sh(container, "ls /var/lib/dpkg/updates").stdout.split()
 
-    rc, out = run_playbook(repo_root, container, playbook, {})
-    assert rc == 0 and "changed=0" in out, f"the third run changed something\n{out[-2000:]}"
+    third_run_changes_nothing(container, repo_root, playbook)
