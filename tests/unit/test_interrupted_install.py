@@ -58,10 +58,12 @@ def trust_host_bundle(container):
     subprocess.run(["docker", "cp", bundle, f"{container}:/etc/ssl/certs/ca-certificates.crt"], check=True)
 
 
-def kill_when(container, repo_root, playbook, probe, timeout, settle):
+def kill_when(container, repo_root, playbook, probe, timeout, settle, inside=""):
     """Run PLAYBOOK against CONTAINER and, once the shell test PROBE succeeds
     there (within TIMEOUT seconds) and SETTLE seconds more have passed, kill
-    ansible-playbook and npm inside the container, as a power cut would.
+    ansible-playbook and npm inside the container, as a power cut would
+    (INSIDE, a shell command, runs in the container first: processes that
+    would otherwise go on while the host's side is killed).
     Returns whether PROBE succeeded, and the run's output."""
     env = dict(os.environ, ANSIBLE_CONFIG=str(repo_root / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
     run = subprocess.Popen(
@@ -75,6 +77,8 @@ def kill_when(container, repo_root, playbook, probe, timeout, settle):
             break
         time.sleep(0.2)
     time.sleep(settle)
+    if inside:
+        sh(container, f"{inside}; true")
     if run.poll() is None:
         os.killpg(run.pid, signal.SIGKILL)
     output = run.communicate()[0].decode(errors="replace")
@@ -358,8 +362,11 @@ def test_apt_install_killed_in_dpkg_resumes(container, repo_root, tmp_path):
     playbook = tmp_path / "base.yml"
     playbook.write_text(BASE_PLAYBOOK)
     trust_host_bundle(container)
-    writing, output = kill_when(container, repo_root, playbook, "pgrep -x dpkg", 600, 1.5)
-    sh(container, "pkill -9 -x apt-get; pkill -9 -x dpkg; pkill -9 -f apt; true")
+    # dpkg's journal has entries while it changes packages; dpkg and apt die
+    # first, so that they cannot finish while the host's side is killed.
+    busy = "pgrep -x dpkg >/dev/null && ls -A /var/lib/dpkg/updates | grep -q ."
+    killer = "pkill -9 -x dpkg; pkill -9 -x apt-get; pkill -9 -x apt"
+    writing, output = kill_when(container, repo_root, playbook, busy, 600, 0, inside=killer)
     assert writing, f"dpkg never ran: nothing was interrupted\n{output[-3000:]}"
     journal = sh(container, "ls /var/lib/dpkg/updates").stdout.split()
     audit = sh(container, "dpkg --audit").stdout
