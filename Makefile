@@ -172,7 +172,10 @@ ci-qemu: venv base-images vm-host-tools
 # the disk go when they have been checked. CI_VM_DISTRO picks the distribution.
 # The hub gets a supplied certificate and key (made here, for this run): the
 # capture checks prove the key is not in the image, the first boot that the
-# machine, given no key, makes its own pair naming itself.
+# machine, given no key, makes its own pair naming itself (keeping the image's
+# certificate aside), and a second boot whose seed delivers the key with
+# cloud-init's write_files (DSVM_VM_TLS_KEY) that the hub serves the image's
+# certificate with it.
 # CI_VM_MARKERS: the in-build suite's selection (the whole suite runs on the
 # same roles in the Packer and molecule/cpu lanes).
 CI_VM_DISTRO ?= debian13
@@ -191,6 +194,8 @@ ci-vm: venv base-images vm-host-tools
 	tools/vm-image dsvm-ci-vm-$(DSVM_RUN_ID):$(VARIANT)-$(CI_VM_DISTRO) $(CI_VM_DIR)/dsvm.qcow2
 	docker rmi dsvm-ci-vm-$(DSVM_RUN_ID):$(VARIANT)-$(CI_VM_DISTRO) dsvm-ci-vm-$(DSVM_RUN_ID):$(VARIANT) >/dev/null
 	tools/vm-test $(CI_VM_DIR)/dsvm.qcow2
+	DSVM_VM_TLS_KEY=$(CI_VM_DIR)/tls/key.pem DSVM_VM_REPORT=$(CI_VM_DIR)/dsvm.tls-key.first-boot.json \
+	  tools/vm-test $(CI_VM_DIR)/dsvm.qcow2
 	[[ -n "$(KEEP_CI_IMAGE)" ]] || rm -f $(CI_VM_DIR)/dsvm.qcow2
 
 collection: venv

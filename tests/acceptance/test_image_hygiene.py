@@ -51,6 +51,14 @@ def test_no_jupyterhub_secrets_baked(host, manifest):
         # jupyterhub_tls_key_in_image said to keep the supplied key.
         if not hub.get("tls_key_in_image"):
             assert not host.file(f"{hub['tls_dir']}/key.pem").exists, "a TLS key is baked into the image"
+        # No pair made on a boot of the build; a supplied certificate in place,
+        # as supplied (the generator keeps it aside on a boot without its key,
+        # and cleanup puts it back).
+        made = [n for n in (".generated", "cert.pem.supplied") if host.file(f"{hub['tls_dir']}/{n}").exists]
+        assert made == [], f"left in {hub['tls_dir']}: {made}"
+        if hub.get("tls_cert_sha256"):
+            found = host.run("sha256sum %s", f"{hub['tls_dir']}/cert.pem").stdout.split()[:1]
+            assert found == [hub["tls_cert_sha256"]], "the image's certificate is not the supplied one"
         # Nothing of one machine's hub (cookie secret, database, the proxy's API
         # token) stays in the image.
         left = host.run("find %s -mindepth 1", hub["state_dir"]).stdout.split()

@@ -110,6 +110,11 @@ def test_hub_certificate_made_at_first_boot_names_this_host(host, seed, hub, boo
     text = host.check_output("openssl x509 -in %s -noout -subject -ext subjectAltName", cert)
     assert f"DNS:{seed['hostname']}" in text, text
     assert host.file(cert).mtime.timestamp() >= boot_epoch - 2
+    if hub.get("tls_cert_sha256"):
+        # The image's supplied certificate, its key not delivered: kept aside
+        # as it was, for an administrator who delivers the key later.
+        kept = host.run("sha256sum %s.supplied", cert).stdout.split()[:1]
+        assert kept == [hub["tls_cert_sha256"]], "the supplied certificate was not kept aside"
 
 
 PUBKEY_OF_CERT = "openssl x509 -in %s -noout -pubkey | openssl pkey -pubin -outform DER | sha256sum"
@@ -129,12 +134,13 @@ def test_hub_serves_the_delivered_key(host, hub, boot_epoch, delivered_key):
     assert generator == "no", f"the generator ran (ConditionResult={generator!r}) though the key was there"
     assert host.file(cert).mtime.timestamp() < boot_epoch, "the certificate was made at this boot"
     assert host.check_output(PUBKEY_OF_CERT, cert).split()[0] == delivered_key
+    assert host.check_output("sha256sum %s", cert).split()[0] == hub["tls_cert_sha256"]
     stat = host.check_output("sudo -n stat -c '%%a %%U %%G' %s", key).split()
     assert stat == ["640", "root", hub["proxy_user"]], stat
     served = host.check_output(
         "openssl s_client -connect 127.0.0.1:%s </dev/null 2>/dev/null | openssl x509 -pubkey -noout"
         " | openssl pkey -pubin -outform DER | sha256sum",
-        hub["port"],
+        str(hub["port"]),
     )
     assert served.split()[0] == delivered_key, served
 
