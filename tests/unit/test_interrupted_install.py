@@ -378,3 +378,44 @@ def test_apt_install_killed_in_dpkg_resumes(container, repo_root, tmp_path):
     assert not sh(container, "ls /var/lib/dpkg/updates").stdout.split()
 
     third_run_changes_nothing(container, repo_root, playbook)
+
+
+PREFLIGHT_PLAYBOOK = """
+- hosts: all
+  gather_facts: true
+  tasks:
+    - name: The base role's preflight (common's release check)
+      ansible.builtin.include_role:
+        name: dsvm.image.base
+        tasks_from: preflight
+"""
+
+
+def test_package_unpacked_without_its_dependencies_is_completed(container, repo_root, tmp_path):
+    """The state a kill in an upgrade left in CI (python3.11 unpacked at a new
+    version, its -minimal and -stdlib not yet): `dpkg --configure -a` cannot
+    finish it, nor one killed mid-unpack (half-installed: perl-base, in a kill
+    test). Made here for certain: jq unpacked by dpkg without libjq1 and
+    libonig5, gnupg-l10n marked half-installed, and apt's lists gone. The release check completes it with
+    apt-get -f install (updating the lists first), and a second run changes
+    nothing."""
+    playbook = tmp_path / "preflight.yml"
+    playbook.write_text(PREFLIGHT_PLAYBOOK)
+    trust_host_bundle(container)
+    sh(container, "apt-get update -qq && cd /tmp && apt-get download -qq jq && dpkg --unpack /tmp/jq_*.deb"
+                  " ; rm -rf /var/lib/apt/lists/* /tmp/jq_*.deb", check=True)  # fmt: skip
+    # And one killed mid-unpack (perl-base was, in a kill test): half-installed.
+    sh(container, "sed -i '/^Package: gnupg-l10n$/,/^$/ s/^Status: install ok installed$/"
+                  "Status: install reinstreq half-installed/' /var/lib/dpkg/status", check=True)  # fmt: skip
+    audit = sh(container, "dpkg --audit").stdout
+    assert "jq" in audit and "gnupg-l10n" in audit, f"jq and gnupg-l10n were not left half-way: {audit!r}"
+
+    rc, out = run_playbook(repo_root, container, playbook, {})
+    assert rc == 0, f"the release check did not complete jq\n{out[-3000:]}"
+    audit = sh(container, "dpkg --audit").stdout
+    assert not audit.strip(), audit
+    status = sh(container, "dpkg-query -W -f '${Status};' jq libjq1 gnupg-l10n").stdout
+    assert status == "install ok installed;" * 3, status
+
+    rc, out = run_playbook(repo_root, container, playbook, {})
+    assert rc == 0 and "changed=0" in out, f"the second run changed something\n{out[-2000:]}"
