@@ -362,10 +362,12 @@ def test_apt_install_killed_in_dpkg_resumes(container, repo_root, tmp_path):
     playbook = tmp_path / "base.yml"
     playbook.write_text(BASE_PLAYBOOK)
     trust_host_bundle(container)
-    # dpkg's journal has entries while it changes packages; dpkg and apt die
-    # first, so that they cannot finish while the host's side is killed.
+    # dpkg's journal has entries while it changes packages. Everything in the
+    # container but its init dies at once, as in a power cut: dpkg, apt, the
+    # maintainer script running and Ansible's apt module (killing dpkg and apt
+    # alone left the module running `apt-mark` beside the next run).
     busy = "pgrep -x dpkg >/dev/null && ls -A /var/lib/dpkg/updates | grep -q ."
-    killer = "pkill -9 -x dpkg; pkill -9 -x apt-get; pkill -9 -x apt"
+    killer = "kill -9 -1"
     writing, output = kill_when(container, repo_root, playbook, busy, 600, 0, inside=killer)
     assert writing, f"dpkg never ran: nothing was interrupted\n{output[-3000:]}"
     journal = sh(container, "ls /var/lib/dpkg/updates").stdout.split()
@@ -392,13 +394,17 @@ PREFLIGHT_PLAYBOOK = """
 
 
 def test_package_unpacked_without_its_dependencies_is_completed(container, repo_root, tmp_path):
-    """The state a kill in an upgrade left in CI (python3.11 unpacked at a new
-    version, its -minimal and -stdlib not yet): `dpkg --configure -a` cannot
-    finish it, nor one killed mid-unpack (half-installed: perl-base, in a kill
-    test). Made here for certain: jq unpacked by dpkg without libjq1 and
-    libonig5, gnupg-l10n marked half-installed, and apt's lists gone. The release check completes it with
-    apt-get -f install (updating the lists first), and a second run changes
-    nothing."""
+    """The states kills in an upgrade left in CI, which `dpkg --configure -a`
+    cannot finish: python3.11 unpacked at a new version, its -minimal and
+    -stdlib not yet; a package killed mid-unpack (half-installed: perl-base,
+    in a kill test); one killed in the old version's prerm (half-configured
+    and reinstall-required: python3.11, CI's kill test, where apt's fix
+    failed with "package is in a very bad inconsistent state"). Made here for
+    certain: jq unpacked by dpkg without libjq1 and libonig5, gnupg-l10n
+    marked half-installed, media-types half-configured and reinstall-required,
+    and apt's lists gone. The release check completes them (updating the
+    lists first, unpacking again what must be reinstalled, then apt-get -f
+    install), and a second run changes nothing."""
     playbook = tmp_path / "preflight.yml"
     playbook.write_text(PREFLIGHT_PLAYBOOK)
     trust_host_bundle(container)
@@ -407,15 +413,19 @@ def test_package_unpacked_without_its_dependencies_is_completed(container, repo_
     # And one killed mid-unpack (perl-base was, in a kill test): half-installed.
     sh(container, "sed -i '/^Package: gnupg-l10n$/,/^$/ s/^Status: install ok installed$/"
                   "Status: install reinstreq half-installed/' /var/lib/dpkg/status", check=True)  # fmt: skip
+    # And one killed in the old version's prerm (python3.11 was, in CI).
+    sh(container, "sed -i '/^Package: media-types$/,/^$/ s/^Status: install ok installed$/"
+                  "Status: install reinstreq half-configured/' /var/lib/dpkg/status", check=True)  # fmt: skip
     audit = sh(container, "dpkg --audit").stdout
-    assert "jq" in audit and "gnupg-l10n" in audit, f"jq and gnupg-l10n were not left half-way: {audit!r}"
+    left = [name for name in ("jq", "gnupg-l10n", "media-types") if name not in audit]
+    assert not left, f"{left} were not left half-way: {audit!r}"
 
     rc, out = run_playbook(repo_root, container, playbook, {})
     assert rc == 0, f"the release check did not complete jq\n{out[-3000:]}"
     audit = sh(container, "dpkg --audit").stdout
     assert not audit.strip(), audit
-    status = sh(container, "dpkg-query -W -f '${Status};' jq libjq1 gnupg-l10n").stdout
-    assert status == "install ok installed;" * 3, status
+    status = sh(container, "dpkg-query -W -f '${Status};' jq libjq1 gnupg-l10n media-types").stdout
+    assert status == "install ok installed;" * 4, status
 
     rc, out = run_playbook(repo_root, container, playbook, {})
     assert rc == 0 and "changed=0" in out, f"the second run changed something\n{out[-2000:]}"
