@@ -355,7 +355,7 @@ BASE_PLAYBOOK = """
 
 def test_apt_install_killed_in_dpkg_resumes(container, repo_root, tmp_path):
     """Killed while dpkg unpacks or configures the base role's packages (as a
-    power cut would: ansible, apt and dpkg), dpkg's journal is left; the next
+    power cut would: everything in the container), dpkg's journal is left; the next
     run finishes it (common's release check runs `dpkg --configure -a`) and
     completes, dpkg reports nothing broken, and the run after changes
     nothing. Before, every later run stopped with "dpkg was interrupted"."""
@@ -421,7 +421,7 @@ def test_package_unpacked_without_its_dependencies_is_completed(container, repo_
     assert not left, f"{left} were not left half-way: {audit!r}"
 
     rc, out = run_playbook(repo_root, container, playbook, {})
-    assert rc == 0, f"the release check did not complete jq\n{out[-3000:]}"
+    assert rc == 0, f"the release check did not complete them\n{out[-3000:]}"
     audit = sh(container, "dpkg --audit").stdout
     assert not audit.strip(), audit
     status = sh(container, "dpkg-query -W -f '${Status};' jq libjq1 gnupg-l10n media-types").stdout
