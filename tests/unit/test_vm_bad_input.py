@@ -40,6 +40,29 @@ def test_vm_disk_refuses(tmp_path, args, message):
     assert list(tmp_path.iterdir()) == [], "vm-disk left files behind"
 
 
+def test_vm_disk_refuses_a_disk_without_room(tmp_path):
+    """A 64 MiB file system cannot take two copies of even the base image's
+    tree plus the margin: vm-disk stops before exporting anything, names the
+    space it needs and the way out, and leaves the file system as it was (no
+    scratch directory, no partial qcow2, no container)."""
+    small = tmp_path / "small"
+    small.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(small)], check=True)
+    try:
+        before = set(subprocess.run(["docker", "ps", "-aq"], capture_output=True, text=True).stdout.split())
+        res = run(ROOT / "tools" / "vm-disk", "dsvm-base:debian12", small / "disk.qcow2")
+        after = set(subprocess.run(["docker", "ps", "-aq"], capture_output=True, text=True).stdout.split())
+        assert res.returncode != 0
+        assert f"not enough space in {small}" in res.stderr, res.stderr
+        assert "GiB needed (two copies of the" in res.stderr, res.stderr
+        assert "set DSVM_VM_WORKDIR or free space" in res.stderr, res.stderr
+        assert "exporting" not in res.stdout, "vm-disk exported before checking the space"
+        assert list(small.iterdir()) == [], "vm-disk left files behind"
+        assert after <= before, f"vm-disk left containers behind: {after - before}"
+    finally:
+        subprocess.run(["umount", str(small)], check=False)
+
+
 def test_vm_image_refuses_a_missing_image(tmp_path):
     res = run(ROOT / "tools" / "vm-image", "no-such-image-dsvm:none", tmp_path / "disk.qcow2")
     assert res.returncode != 0
