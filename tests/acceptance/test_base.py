@@ -186,6 +186,15 @@ def test_no_failed_units(host):
     assert not units, f"failed units: {logs}"
 
 
+def test_apt_sources_configured_once(host):
+    """No suite and component in two source entries: apt would warn
+    "configured multiple times" at every run (the nvidia_driver role's
+    non-free entry duplicated the base sources' before it checked)."""
+    res = host.run("apt-get indextargets --no-release-info >/dev/null")
+    assert res.rc == 0, res.stderr
+    assert "configured multiple times" not in res.stderr, res.stderr
+
+
 def test_sudoers_valid(host):
     with host.sudo():
         assert host.run("visudo -c").rc == 0

@@ -286,6 +286,15 @@ def test_docker_engine_enabled(host):
 
 
 @pytest.mark.container_runtime
+def test_docker_command_line_installed(host):
+    """The `docker` command, not only the daemon: Debian 13's docker.io only
+    recommends its client (docker-cli), and a VM of the gpu image was found
+    running dockerd with no `docker` to talk to it."""
+    assert host.run("command -v docker").rc == 0, "no docker command"
+    assert host.check_output("docker --version").startswith("Docker version")
+
+
+@pytest.mark.container_runtime
 def test_docker_nvidia_runtime_registered(host, manifest):
     daemon = json.loads(host.file("/etc/docker/daemon.json").content_string)
     runtime = manifest["settings"]["container_runtime"]["nvidia_runtime"]

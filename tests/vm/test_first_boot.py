@@ -2,6 +2,7 @@
 machine-specific is made anew, the cloud's user can use the hub at once, and
 nothing failed on the way."""
 
+import json
 import re
 
 import pytest
@@ -46,7 +47,42 @@ def test_gpu_driver_module_ready_for_the_booted_kernel(host, manifest):
     modules = host.check_output("find /lib/modules/%s/updates -name 'nvidia*.ko*'", kernel).split()
     core = [m for m in modules if re.search(r"/nvidia(-current)?(-open)?\.ko", m)]
     assert core, f"no nvidia module for the booted kernel {kernel}: {modules}"
-    assert host.check_output("modinfo -F version %s", core[0]) in manifest["gpu"]["driver_version"]
+    # modinfo is in /usr/sbin, outside a user's PATH: the suite logs in as the cloud's user.
+    modinfo = host.find_command("modinfo")
+    assert host.check_output("%s -F version %s", modinfo, core[0]) in manifest["gpu"]["driver_version"]
+
+
+def test_gpu_image_boots_without_a_gpu(host, manifest):
+    """One image for every VM size: on a VM with no NVIDIA device, this boot
+    loaded no nvidia module and its start of the persistence daemon was
+    skipped by the daemon's condition (not failed, not retried); the
+    frameworks' CPU runs are test_cloud_user_logs_into_the_hub_and_runs_code."""
+    if "gpu" not in manifest:
+        pytest.skip("the image has no NVIDIA driver (no gpu entry in its manifest)")
+    if host.run("grep -qsx 0x10de /sys/bus/pci/devices/*/vendor").rc == 0:
+        pytest.skip("this VM has an NVIDIA device: pytest -m gpu checks the driver there")
+    assert not host.file("/sys/module/nvidia").exists, host.check_output("cat /proc/modules")
+    if manifest["gpu"]["persistence"] != "on":
+        pytest.skip("the image leaves the persistence daemon off")
+    props = host.check_output(
+        "systemctl show -p UnitFileState -p ActiveState -p Result -p NRestarts nvidia-persistenced.service"
+    )
+    state = dict(line.split("=", 1) for line in props.splitlines())
+    assert state["UnitFileState"] == "enabled", state
+    assert state["ActiveState"] == "inactive" and state["Result"] == "exec-condition", state
+    assert state["NRestarts"] == "0", state
+
+
+def test_container_engine_runs(host, manifest):
+    """Docker's daemon, which fails in the test containers (unprivileged),
+    runs on the VM, with the nvidia runtime entry where the image has one."""
+    runtime = manifest["settings"].get("container_runtime") or {}
+    if not runtime.get("docker"):
+        pytest.skip("the image has no Docker engine (container_runtime)")
+    assert host.service("docker").is_running
+    with host.sudo():
+        runtimes = json.loads(host.check_output("docker info --format '{{json .Runtimes}}'"))
+    assert ("nvidia" in runtimes) == bool(runtime["nvidia_runtime"]), runtimes
 
 
 def test_no_unit_failed(host):
