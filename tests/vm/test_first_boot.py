@@ -55,8 +55,9 @@ def test_gpu_driver_module_ready_for_the_booted_kernel(host, manifest):
 def test_gpu_image_boots_without_a_gpu(host, manifest):
     """One image for every VM size: on a VM with no NVIDIA device, this boot
     loaded no nvidia module and its start of the persistence daemon was
-    skipped by the daemon's condition (not failed, not retried); the
-    frameworks' CPU runs are test_cloud_user_logs_into_the_hub_and_runs_code."""
+    skipped by the daemon's condition (not failed, not retried). The
+    frameworks' CPU training runs are the build's (test_training_loss_falls);
+    here the kernels run plain code (test_cloud_user_logs_into_the_hub_and_runs_code)."""
     if "gpu" not in manifest:
         pytest.skip("the image has no NVIDIA driver (no gpu entry in its manifest)")
     if host.run("grep -qsx 0x10de /sys/bus/pci/devices/*/vendor").rc == 0:
